@@ -1,0 +1,189 @@
+"""Command line: each subcommand is a thin shim over a library function.
+
+Mistakes a user can fix end as one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from .training.loop import Interrupted
+
+    try:
+        return args.func(args) or 0
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Interrupted as e:
+        print(str(e), file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seq2seq", description="Sequence to sequence learning (Sutskever et al., 2014)."
+    )
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model from a YAML config (resumes if the run exists)")
+    t.add_argument("config", help="YAML config, e.g. configs/g2p-cmudict-lstm.yaml")
+    t.add_argument("--out", help="run directory (default: runs/<config name>)")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override, e.g. train.lr=0.5",
+    )
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    tr = sub.add_parser("translate", help="translate lines from stdin (or --input) to stdout")
+    tr.add_argument("--model", required=True, help="run directory or checkpoint file")
+    tr.add_argument("--input", "-i", help="input file (default: stdin)")
+    tr.add_argument("--output", "-o", help="output file (default: stdout)")
+    tr.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
+    tr.add_argument("--greedy", action="store_true", help="greedy search")
+    tr.add_argument("--nbest", type=int, help="write N best per input as `id ||| text ||| score`")
+    tr.add_argument("--length-penalty", type=float, help="alpha in score / length**alpha")
+    tr.add_argument("--batch-size", type=int, help="sentences per batch")
+    tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    tr.set_defaults(func=cmd_translate)
+
+    e = sub.add_parser("evaluate", help="score hypotheses against references")
+    e.add_argument("--hyp", required=True, help="hypotheses, one per line")
+    e.add_argument(
+        "--ref",
+        required=True,
+        nargs="+",
+        help="reference files, line-aligned with --hyp; or one TSV (source<TAB>reference, "
+        "repeated sources = extra references; --hyp then follows its unique sources)",
+    )
+    e.add_argument("--metric", default="bleu", choices=["bleu", "chrf", "wer"])
+    e.set_defaults(func=cmd_evaluate)
+
+    d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
+    d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
+    d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def cmd_train(args) -> int:
+    from .config import load_config
+    from .training import train
+
+    cfg = load_config(args.config, args.set)
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    summary = train(cfg, out, progress=not args.no_progress)
+    metrics = evaluate_run(out)
+    print(json.dumps({"run": str(out), **summary, **metrics}, indent=2))
+    return 0
+
+
+def evaluate_run(run_dir: Path) -> dict:
+    """Score the best checkpoint on the run's test split (if any); write metrics.json."""
+    from .config import load_config
+    from .data.corpus import read_split
+    from .data.io import read_tsv
+    from .translator import Translator
+
+    cfg = load_config(run_dir / "config.yaml")
+    if (run_dir / "test.tsv").is_file():  # a split the run derived itself
+        test = read_tsv(run_dir / "test.tsv")
+    else:
+        test = read_split(cfg.data.test) if cfg.data.test else []
+    if not test:
+        return {}
+    translator = Translator.load(run_dir)
+    metric = "wer" if cfg.train.metric in ("wer", "per") else "bleu"
+    scores, hyps = translator.evaluate(test, metric)
+    sources = list(dict.fromkeys(s for s, _ in test))
+    (run_dir / "test.src").write_text("".join(s + "\n" for s in sources), encoding="utf-8")
+    (run_dir / "test.hyp").write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
+    metrics = {"test": scores, "decode": {"beam": translator.cfg.decode.beam}}
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
+
+
+def cmd_translate(args) -> int:
+    from .data.io import read_lines
+    from .translator import Translator
+
+    translator = Translator.load(args.model, device=args.device)
+    lines = read_lines(args.input) if args.input else sys.stdin.read().splitlines()
+    opts = {
+        "beam": args.beam,
+        "nbest": args.nbest,
+        "length_penalty": args.length_penalty,
+        "batch_size": args.batch_size,
+    }
+    if args.nbest and not args.beam:
+        opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
+    results = translator.translate_nbest(
+        lines, greedy=args.greedy, progress=args.output is not None, **opts
+    )
+    if args.nbest:
+        text = "".join(
+            f"{i} ||| {t.text} ||| {t.score:.4f}\n" for i, nb in enumerate(results) for t in nb
+        )
+    else:
+        text = "".join(nb[0].text + "\n" for nb in results)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .data.io import read_lines, read_tsv
+    from .data.splits import references
+    from .evaluation import score
+
+    hyps = read_lines(args.hyp)
+    if len(args.ref) == 1 and args.ref[0].endswith(".tsv"):
+        _, refs = references(read_tsv(args.ref[0]))
+    else:
+        streams = [read_lines(r) for r in args.ref]
+        refs = [list(r) for r in zip(*streams)]
+        if any(len(s) != len(hyps) for s in streams):
+            raise UserError(
+                f"{args.hyp} has {len(hyps)} lines but a reference file has a different count; "
+                "hypotheses and references must be line-aligned"
+            )
+    if len(refs) != len(hyps):
+        raise UserError(
+            f"{args.hyp} has {len(hyps)} lines but {args.ref[0]} has {len(refs)} distinct sources"
+        )
+    result = score(args.metric, hyps, refs)
+    for k, v in result.items():
+        print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    start = time.time()
+    run_demo(Path(args.out), args.set)
+    print(f"wall time: {time.time() - start:.0f} s")
+    return 0

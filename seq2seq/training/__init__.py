@@ -1,0 +1,5 @@
+"""Training: the loop, checkpoints, optimizers and schedules."""
+
+from .loop import train
+
+__all__ = ["train"]

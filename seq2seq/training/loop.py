@@ -1,0 +1,348 @@
+"""The training loop: teacher forcing + cross-entropy, clipping, bf16 autocast, validation,
+best/last checkpoints with the complete training state, exact resume, early stopping.
+
+Resume is automatic: if RUN_DIR/checkpoints/last.pt exists, training continues from it
+with the same batches, learning rate and random state as an uninterrupted run. Ctrl-C
+finishes the current step, writes `last.pt` and exits; the same command resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ..config import Config, config_to_dict, save_config
+from ..data import BucketSampler, Processor, collate, inference_batches, references
+from ..data.corpus import load_splits
+from ..decoding.batched import decode_all
+from ..errors import UserError
+from ..evaluation import is_better, perplexity, score
+from ..models import build_model, count_parameters
+from ..vocab import PAD_ID
+from . import checkpoint
+from .optim import Schedule, build_optimizer
+
+
+class Interrupted(Exception):
+    """Training stopped by Ctrl-C after saving a resumable checkpoint."""
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """bf16 where the hardware runs it fast (AVX512-BF16/AMX on CPU, Ampere+ on GPU)."""
+    if precision == "fp32":
+        return None
+    if device.type == "cuda":
+        ok = torch.cuda.is_bf16_supported()
+    else:
+        ok = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    if precision == "bf16" and not ok:
+        raise UserError(
+            f"train.precision: bf16 is not supported on this {device.type}; use fp32 or auto"
+        )
+    return torch.bfloat16 if ok else None
+
+
+class Trainer:
+    def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=print):
+        self.cfg, self.run_dir, self.log, self.show_progress = cfg, Path(run_dir), log, progress
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        torch.manual_seed(cfg.train.seed)
+        self.device = pick_device()
+        self.amp = autocast_dtype(cfg.train.precision, self.device)
+        resume = self._resume_state()
+        splits = load_splits(cfg.data, self.run_dir)
+        self.processor = (
+            Processor.from_state(cfg.data, resume["processor"])
+            if resume
+            else Processor.fit(cfg.data, splits["train"])
+        )
+        self.train_examples = self.processor.examples(splits["train"])
+        if not self.train_examples:
+            raise UserError(
+                "no training pairs left after the length filter; raise data.max_src_len / max_tgt_len"
+            )
+        self.dev_pairs = splits["dev"]
+        self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
+        self.model = build_model(
+            cfg.model, len(self.processor.src_vocab), len(self.processor.tgt_vocab)
+        )
+        self.model.to(self.device)
+        self.sampler = BucketSampler(
+            [(len(s), len(t)) for s, t in self.train_examples],
+            batch_tokens=cfg.train.batch_tokens,
+            batch_size=cfg.train.batch_size,
+            seed=cfg.train.seed,
+        )
+        self.optimizer = build_optimizer(cfg.train, self.model.parameters())
+        self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
+        self.counters = {
+            "step": 0,
+            "tokens": 0,
+            "train_seconds": 0.0,
+            "best": None,
+            "bad_validations": 0,
+        }
+        if resume:
+            self._load_training_state(resume)
+        save_config(cfg, self.run_dir / "config.yaml")
+        self._stop_requested = False
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _resume_state(self) -> dict | None:
+        path = self.run_dir / "checkpoints" / "last.pt"
+        if not path.is_file():
+            return None
+        state = checkpoint.load(path)
+        mine = config_to_dict(self.cfg)
+        for section in ("data", "model"):
+            if state["config"][section] != mine[section]:
+                raise UserError(
+                    f"{path}: this run was trained with a different `{section}` config; "
+                    "use another --out directory, or the run's own config.yaml to resume"
+                )
+        return state
+
+    def _load_training_state(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.counters = dict(state["counters"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self.log(
+            f"resumed from {self.run_dir / 'checkpoints' / 'last.pt'} at step {self.counters['step']}"
+        )
+
+    def _model_state(self) -> dict:
+        return {
+            "config": config_to_dict(self.cfg),
+            "processor": self.processor.state(),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+        }
+
+    def save_last(self) -> None:
+        rng = {"torch": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint.save(
+            {
+                **self._model_state(),
+                "optimizer": self.optimizer.state_dict(),
+                "schedule": self.schedule.state_dict(),
+                "sampler": self.sampler.state_dict(),
+                "counters": self.counters,
+                "rng": rng,
+            },
+            self.run_dir / "checkpoints" / "last.pt",
+        )
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _autocast(self):
+        if self.amp is None:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp)
+
+    def _loss_sum(self, batch, label_smoothing: float = 0.0) -> torch.Tensor:
+        with self._autocast():
+            logits = self.model(
+                batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device)
+            )
+        return F.cross_entropy(
+            logits.float().flatten(0, 1),  # (B*T, V)
+            batch.tgt_out.to(self.device).flatten(),
+            ignore_index=PAD_ID,
+            reduction="sum",
+            label_smoothing=label_smoothing,
+        )
+
+    def train_step(self, batch) -> torch.Tensor:
+        """One update; returns the summed token loss as a tensor (no host sync)."""
+        self.model.train()
+        loss = self._loss_sum(batch, self.cfg.train.label_smoothing)
+        (loss / batch.n_tgt_tokens).backward()
+        if self.cfg.train.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.clip_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.schedule.step()
+        return loss.detach()
+
+    @torch.no_grad()
+    def dev_loss(self) -> tuple[float, int]:
+        self.model.eval()
+        total, n = 0.0, 0
+        for idx in inference_batches([len(s) for s, _ in self.dev_examples], 128):
+            batch = collate([self.dev_examples[i] for i in idx])
+            total += float(self._loss_sum(batch))
+            n += batch.n_tgt_tokens
+        return total, n
+
+    @torch.no_grad()
+    def dev_metric(self) -> dict:
+        sources, refs = references(self.dev_pairs)
+        if self.cfg.train.valid_max_sentences:
+            sources = sources[: self.cfg.train.valid_max_sentences]
+            refs = refs[: len(sources)]
+        self.model.eval()
+        with self._autocast():
+            hyps = decode_all(
+                self.model,
+                [self.processor.encode_src(s) for s in sources],
+                self.cfg.decode,
+                device=self.device,
+                greedy=True,
+            )
+        texts = [self.processor.decode_tgt(h[0].tokens) for h in hyps]
+        return score(self.cfg.train.metric, texts, refs)
+
+    # -- validation ----------------------------------------------------------------------
+
+    def validate(self, train_loss: float | None) -> bool:
+        """Dev loss/perplexity and task metric; writes best/last; True = stop early."""
+        c, metric = self.counters, self.cfg.train.metric
+        entry = {
+            "step": c["step"],
+            "epoch": round(c["step"] / len(self.sampler), 3),
+            "lr": self.schedule.lr,
+            "train_loss": train_loss,
+        }
+        if self.dev_examples:
+            nll, n = self.dev_loss()
+            entry.update(dev_loss=nll / n, dev_ppl=perplexity(nll, n))
+            if metric not in ("loss", "ppl"):
+                entry.update({f"dev_{k}": v for k, v in self.dev_metric().items()})
+        value = entry.get(f"dev_{metric}")
+        improved = value is None or is_better(metric, value, c["best"])
+        if improved:
+            c["best"], c["bad_validations"] = value, 0
+            checkpoint.save(
+                {**self._model_state(), "metrics": {"step": c["step"], **entry}},
+                self.run_dir / "checkpoints" / "best.pt",
+            )
+        else:
+            c["bad_validations"] += 1
+        self.schedule.validated(improved)
+        self.save_last()
+        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry) + "\n")
+        shown = ", ".join(
+            f"{k} {v:.4g}" for k, v in entry.items() if isinstance(v, float) and k != "lr"
+        )
+        self.log(
+            f"step {c['step']} (epoch {entry['epoch']}): {shown}" + (" *best*" if improved else "")
+        )
+        patience = self.cfg.train.patience
+        return bool(patience and c["bad_validations"] >= patience)
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def total_steps(self) -> int:
+        steps = math.ceil(self.cfg.train.epochs * len(self.sampler))
+        return min(steps, self.cfg.train.max_steps) if self.cfg.train.max_steps else steps
+
+    def _out_of_time(self) -> bool:
+        limit = self.cfg.train.max_minutes
+        return bool(limit) and self.counters["train_seconds"] >= limit * 60
+
+    @contextmanager
+    def _ctrl_c_finishes_the_step(self):
+        """First Ctrl-C: stop after this step and save; a second one aborts at once."""
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self.log("\nstopping after this step (Ctrl-C again to abort without saving)")
+
+        try:
+            previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def run(self) -> dict:
+        """Train until the step budget, the time limit or early stopping; returns a summary."""
+        c, total = self.counters, self.total_steps()
+        self.log(
+            f"model: {count_parameters(self.model):,} parameters; {len(self.train_examples):,} training "
+            f"pairs in {len(self.sampler):,} batches/epoch; {total:,} steps; device {self.device}"
+            f"{', bf16 autocast' if self.amp else ''}; run dir {self.run_dir}"
+        )
+        bar = tqdm(
+            total=total,
+            initial=c["step"],
+            unit="step",
+            disable=not self.show_progress,
+            dynamic_ncols=True,
+            mininterval=1.0,
+        )
+        stop = c["step"] >= total
+        zero = torch.zeros((), device=self.device)
+        window_loss, window_tokens, window_start = zero, 0, time.perf_counter()
+        with self._ctrl_c_finishes_the_step():
+            while not stop:
+                for idx in self.sampler:  # this epoch's remaining batches
+                    t0 = time.perf_counter()
+                    batch = collate([self.train_examples[i] for i in idx])
+                    window_loss = window_loss + self.train_step(batch)
+                    c["step"] += 1
+                    c["tokens"] += batch.n_tgt_tokens
+                    window_tokens += batch.n_tgt_tokens
+                    c["train_seconds"] += time.perf_counter() - t0
+                    bar.update(1)
+                    if c["step"] % 50 == 0:
+                        rate = window_tokens / (time.perf_counter() - window_start)
+                        bar.set_postfix_str(
+                            f"loss {float(window_loss) / window_tokens:.3f} "
+                            f"lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                        )
+                    valid_now = (
+                        self.cfg.train.valid_every and c["step"] % self.cfg.train.valid_every == 0
+                    )
+                    if self._stop_requested:
+                        self.save_last()
+                        bar.close()
+                        raise Interrupted(
+                            f"interrupted at step {c['step']}; saved "
+                            f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume"
+                        )
+                    if c["step"] >= total or self._out_of_time() or valid_now:
+                        break
+                last_loss = float(window_loss) / max(1, window_tokens)
+                if self.validate(last_loss) or c["step"] >= total or self._out_of_time():
+                    stop = True
+                window_loss, window_tokens, window_start = zero, 0, time.perf_counter()
+        bar.close()
+        return {
+            "steps": c["step"],
+            "train_seconds": round(c["train_seconds"], 1),
+            "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
+            f"best_dev_{self.cfg.train.metric}": c["best"],
+        }
+
+
+def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=print) -> dict:
+    """Train (or resume) a model in `run_dir`; returns a summary of the run."""
+    return Trainer(cfg, run_dir, progress=progress, log=log).run()
