@@ -57,7 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     tr = sub.add_parser("translate", help="translate lines from stdin (or --input) to stdout")
-    tr.add_argument("--model", required=True, help="run directory or checkpoint file")
+    tr.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        help="run directory or checkpoint file; several = an ensemble (average log-probs)",
+    )
     tr.add_argument("--input", "-i", help="input file (default: stdin)")
     tr.add_argument("--output", "-o", help="output file (default: stdout)")
     tr.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
@@ -79,6 +84,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--metric", default="bleu", choices=["bleu", "chrf", "wer"])
     e.set_defaults(func=cmd_evaluate)
+
+    sc = sub.add_parser(
+        "score", help="log-probability of given (source, target) pairs, one per line"
+    )
+    sc.add_argument(
+        "--model", required=True, nargs="+", help="run directory/checkpoint; several = ensemble"
+    )
+    sc.add_argument("--src", required=True, help="source sentences, one per line")
+    sc.add_argument("--tgt", required=True, help="target sentences, line-aligned with --src")
+    sc.set_defaults(func=cmd_score)
+
+    rs = sub.add_parser(
+        "rescore", help="re-rank another system's n-best list with the model's score"
+    )
+    rs.add_argument(
+        "--model", required=True, nargs="+", help="run directory/checkpoint; several = ensemble"
+    )
+    rs.add_argument(
+        "--nbest", required=True, help="Moses n-best: id ||| hypothesis ||| features ||| score"
+    )
+    rs.add_argument(
+        "--src", required=True, help="the sources the n-best list translates (line = id)"
+    )
+    rs.add_argument(
+        "--weight",
+        type=float,
+        help="w in (1-w)*old + w*model score, 0..1 (default: tuned on --dev-*)",
+    )
+    rs.add_argument("--dev-nbest", help="dev n-best list to tune the weight on")
+    rs.add_argument("--dev-src", help="dev sources")
+    rs.add_argument("--dev-ref", help="dev references (the weight maximises BLEU on them)")
+    rs.add_argument(
+        "--output", "-o", help="re-ranked 1-best, one per source line (default: stdout)"
+    )
+    rs.set_defaults(func=cmd_rescore)
 
     d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
     d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
@@ -125,11 +165,13 @@ def evaluate_run(run_dir: Path) -> dict:
 
 
 def cmd_translate(args) -> int:
-    from .data.io import read_lines
+    from .data.io import decode_lines, read_lines
     from .translator import Translator
 
     translator = Translator.load(args.model, device=args.device)
-    lines = read_lines(args.input) if args.input else sys.stdin.read().splitlines()
+    lines = (
+        read_lines(args.input) if args.input else decode_lines(sys.stdin.buffer.read(), "<stdin>")
+    )
     opts = {
         "beam": args.beam,
         "nbest": args.nbest,
@@ -177,6 +219,60 @@ def cmd_evaluate(args) -> int:
     result = score(args.metric, hyps, refs)
     for k, v in result.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from .data.io import read_parallel
+    from .translator import Translator
+
+    pairs = read_parallel(args.src, args.tgt)
+    scores = Translator.load(args.model).score(pairs)
+    sys.stdout.write("".join(f"{s:.6f}\n" for s in scores))
+    return 0
+
+
+def _nbest_scores(translator, nbest_path: str, src_path: str):
+    from .data.io import read_lines
+    from .decoding.rescore import read_nbest
+
+    entries, sources = read_nbest(read_lines(nbest_path), nbest_path), read_lines(src_path)
+    bad = [e.sent_id for e in entries if not 0 <= e.sent_id < len(sources)]
+    if bad:
+        raise UserError(
+            f"{nbest_path}: sentence id {bad[0]} is outside {src_path} ({len(sources)} lines)"
+        )
+    return entries, translator.score([(sources[e.sent_id], e.text) for e in entries]), len(sources)
+
+
+def cmd_rescore(args) -> int:
+    from .data.io import read_lines
+    from .decoding.rescore import rerank, tune_weight
+    from .evaluation import bleu
+    from .translator import Translator
+
+    translator = Translator.load(args.model)
+    weight = args.weight
+    if weight is None:
+        if not (args.dev_nbest and args.dev_src and args.dev_ref):
+            raise UserError(
+                "give --weight, or --dev-nbest, --dev-src and --dev-ref to tune it for BLEU"
+            )
+        entries, scores, n = _nbest_scores(translator, args.dev_nbest, args.dev_src)
+        refs = read_lines(args.dev_ref)
+
+        def dev_bleu(best: dict[int, str]) -> float:
+            return bleu([best.get(i, "") for i in range(n)], [[r] for r in refs])[0]
+
+        weight, value = tune_weight(entries, scores, dev_bleu)
+        print(f"tuned weight {weight} (dev BLEU {value:.2f})", file=sys.stderr)
+    entries, scores, n = _nbest_scores(translator, args.nbest, args.src)
+    best = rerank(entries, scores, weight)
+    text = "".join(best.get(i, "") + "\n" for i in range(n))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

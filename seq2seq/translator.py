@@ -12,6 +12,9 @@ from tqdm import tqdm
 from .config import Config, DecodeConfig, config_from_dict
 from .data import Processor, references
 from .decoding.batched import decode_all
+from .decoding.ensemble import Ensemble
+from .decoding.rescore import forced_scores
+from .errors import UserError
 from .evaluation import score
 from .models import build_model
 from .training import checkpoint
@@ -34,15 +37,31 @@ class Translator:
         self.device = torch.device(device)
 
     @classmethod
-    def load(cls, run: str | Path, *, device: str | None = None, which: str = "best") -> Translator:
-        """From a run directory (its best checkpoint) or a checkpoint file."""
-        ckpt = checkpoint.load(checkpoint.find(run, which))
-        cfg = config_from_dict(ckpt["config"], source=str(run))
-        processor = Processor.from_state(cfg.data, ckpt["processor"])
-        model = build_model(cfg.model, len(processor.src_vocab), len(processor.tgt_vocab))
-        model.load_state_dict(ckpt["model"])
+    def load(
+        cls, runs: str | Path | list[str | Path], *, device: str | None = None, which: str = "best"
+    ) -> Translator:
+        """From a run directory (its best checkpoint) or a checkpoint file; several = ensemble."""
+        runs = [runs] if isinstance(runs, str | Path) else list(runs)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        return cls(model.to(device), processor, cfg, device=device)
+        models, first = [], None
+        for run in runs:
+            path = checkpoint.find(run, which)
+            ckpt = checkpoint.load(path)
+            cfg = config_from_dict(ckpt["config"], source=str(path))
+            if first is None:
+                first = (
+                    cfg,
+                    Processor.from_state(cfg.data, ckpt["processor"]),
+                    ckpt["processor"],
+                    path,
+                )
+            else:
+                _check_compatible(first, cfg, ckpt["processor"], path)
+            model = build_model(cfg.model, len(first[1].src_vocab), len(first[1].tgt_vocab))
+            model.load_state_dict(ckpt["model"])
+            models.append(model.to(device))
+        model = models[0] if len(models) == 1 else Ensemble(models)
+        return cls(model, first[1], first[0], device=device)
 
     def decode_config(self, **overrides) -> DecodeConfig:
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -77,6 +96,17 @@ class Translator:
         """1-best translation of each sentence."""
         return [n[0].text for n in self.translate_nbest(sentences, **decode)]
 
+    def score(self, pairs: list[tuple[str, str]], *, batch_size: int = 64) -> list[float]:
+        """Model (or ensemble) log-probability of each target given its source, </s> included."""
+        p = self.processor
+        return forced_scores(
+            self.model,
+            [p.encode_src(s) for s, _ in pairs],
+            [p.encode_tgt(t) for _, t in pairs],
+            batch_size=batch_size,
+            device=self.device,
+        )
+
     def evaluate(
         self, pairs: list[tuple[str, str]], metric: str, **decode
     ) -> tuple[dict, list[str]]:
@@ -86,6 +116,25 @@ class Translator:
         return score(metric, hyps, refs), hyps
 
 
-def load(run: str | Path, **kwargs) -> Translator:
+def _check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) -> None:
+    """Ensemble members must read and write the same tokens, in the same order."""
+    data0, data = first[0].data, cfg.data
+    for key in ("reverse_source", "src_tokenizer", "tgt_tokenizer"):
+        if getattr(data, key) != getattr(data0, key):
+            raise UserError(
+                f"{path}: data.{key} differs from {first[3]}'s; ensemble members must preprocess alike"
+            )
+    for side in ("tgt", "src"):
+        if (
+            processor[f"{side}_vocab"] != first[2][f"{side}_vocab"]
+            or processor[f"{side}_spm"] != first[2][f"{side}_spm"]
+        ):
+            raise UserError(
+                f"{path}: its {'target' if side == 'tgt' else 'source'} vocabulary differs from {first[3]}'s; "
+                "an ensemble needs models trained on the same data and vocabulary"
+            )
+
+
+def load(run: str | Path | list[str | Path], **kwargs) -> Translator:
     """`seq2seq.load(RUN_DIR).translate(["a sentence"])`."""
     return Translator.load(run, **kwargs)

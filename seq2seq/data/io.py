@@ -19,12 +19,17 @@ def read_lines(path: str | Path) -> list[str]:
             raw = f.read()
     except (OSError, EOFError) as e:
         raise UserError(f"{path}: cannot read ({e}); is it a valid (gzip) text file?") from None
+    return decode_lines(raw, str(path))
+
+
+def decode_lines(raw: bytes, name: str) -> list[str]:
+    """UTF-8 bytes -> lines; a decoding error names the line (`name` is a path or <stdin>)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise UserError(
-            f"{path}:{line}: not valid UTF-8 (byte {raw[e.start]:#x}); re-encode the file as UTF-8"
+            f"{name}:{line}: not valid UTF-8 (byte {raw[e.start]:#x}); re-encode the input as UTF-8"
         ) from None
     lines = text.split("\n")
     if lines and lines[-1] == "":

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..vocab import BOS_ID, EOS_ID
+from ..vocab import BOS_ID, EOS_ID, PAD_ID
 
 
 @dataclass
@@ -35,11 +35,12 @@ def max_lengths(src_len: torch.Tensor, a: float, b: int) -> torch.Tensor:
     return (src_len.float() * a + b).ceil().long().clamp(min=1)
 
 
-def _force_eos(logp: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """Rows where only </s> is allowed any more."""
-    eos_only = torch.full_like(logp, -math.inf)
-    eos_only[:, EOS_ID] = logp[:, EOS_ID]
-    return torch.where(rows.unsqueeze(-1), eos_only, logp)
+def _allowed(logp: torch.Tensor, eos_only: torch.Tensor) -> torch.Tensor:
+    """<pad> and <s> are never outputs; rows in `eos_only` (at their length cap) may only end."""
+    logp = logp.index_fill(1, torch.tensor([PAD_ID, BOS_ID], device=logp.device), -math.inf)
+    ended = torch.full_like(logp, -math.inf)
+    ended[:, EOS_ID] = logp[:, EOS_ID]
+    return torch.where(eos_only.unsqueeze(-1), ended, logp)
 
 
 @torch.no_grad()
@@ -58,7 +59,7 @@ def greedy_search(
     attn = None  # (B, T, S)
     for t in range(T):
         logp, state, att = model.step(last, state)  # (n, V)
-        logp = _force_eos(logp, t >= caps[alive])
+        logp = _allowed(logp, t >= caps[alive])
         best_lp, best = logp.max(dim=-1)  # (n,)
         out[alive, t] = best
         scores[alive] += best_lp
@@ -111,7 +112,7 @@ def beam_search(
         n = sent.numel()
         logp, state, att = model.step(last, state)  # (n*K, V)
         V = logp.size(-1)
-        logp = _force_eos(logp, (t >= caps[sent]).repeat_interleave(K))
+        logp = _allowed(logp, (t >= caps[sent]).repeat_interleave(K))
         cand = (scores.unsqueeze(-1) + logp.view(n, K, V)).view(n, K * V)
         top_scores, top_idx = cand.topk(min(2 * K, K * V), dim=-1)  # (n, 2K)
         from_beam, tok = top_idx // V, top_idx % V

@@ -55,7 +55,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 
 class Trainer:
-    def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=print):
+    def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=tqdm.write):
         self.cfg, self.run_dir, self.log, self.show_progress = cfg, Path(run_dir), log, progress
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.train.threads:
@@ -137,21 +137,22 @@ class Trainer:
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
         }
 
-    def save_last(self) -> None:
+    def training_state(self) -> dict:
+        """Everything an exact resume needs: weights, optimizer, schedule, sampler, RNG, counters."""
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        checkpoint.save(
-            {
-                **self._model_state(),
-                "optimizer": self.optimizer.state_dict(),
-                "schedule": self.schedule.state_dict(),
-                "sampler": self.sampler.state_dict(),
-                "counters": self.counters,
-                "rng": rng,
-            },
-            self.run_dir / "checkpoints" / "last.pt",
-        )
+        return {
+            **self._model_state(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "counters": dict(self.counters),
+            "rng": rng,
+        }
+
+    def save_last(self) -> None:
+        checkpoint.save(self.training_state(), self.run_dir / "checkpoints" / "last.pt")
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -234,7 +235,7 @@ class Trainer:
         if improved:
             c["best"], c["bad_validations"] = value, 0
             checkpoint.save(
-                {**self._model_state(), "metrics": {"step": c["step"], **entry}},
+                {**self.training_state(), "metrics": entry},
                 self.run_dir / "checkpoints" / "best.pt",
             )
         else:
@@ -330,6 +331,9 @@ class Trainer:
                         )
                     if c["step"] >= total or self._out_of_time() or valid_now:
                         break
+                else:  # the epoch ended: validate here only when valid_every is 0
+                    if self.cfg.train.valid_every:
+                        continue
                 last_loss = float(window_loss) / max(1, window_tokens)
                 if self.validate(last_loss) or c["step"] >= total or self._out_of_time():
                     stop = True
@@ -343,6 +347,6 @@ class Trainer:
         }
 
 
-def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=print) -> dict:
+def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=tqdm.write) -> dict:
     """Train (or resume) a model in `run_dir`; returns a summary of the run."""
     return Trainer(cfg, run_dir, progress=progress, log=log).run()

@@ -1,0 +1,84 @@
+"""Training throughput of seq2seq on the peers' benchmark model, fp32 and bf16.
+
+The model and data match ../shared/peers-reference (Multi30k de-en, lower-cased
+`\\w+|[^\\w\\s]` tokens, 10k vocab per side, reversed source, 2x512 LSTM encoder and decoder,
+emb 256, dropout 0.2, batches of 64 sentences, Adam 1e-3, clip 5, no attention). It prints
+the median target tokens/s over the timed steps and the ratio to the peers' figures that
+../shared/peers-reference/RESULTS.md recorded on this kind of machine.
+
+    .venv/bin/python bench/train_speed.py [--steps 300] [--precision fp32 bf16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import statistics
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+import torch
+
+from seq2seq.config import config_from_dict
+from seq2seq.data import collate
+from seq2seq.training.loop import Trainer
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "multi30k"
+PEERS = {"OpenNMT-py 3.5.1": 2398, "fairseq 0.12.2": 1430}  # tgt tok/s, RESULTS.md (no attention)
+TOK = re.compile(r"\w+|[^\w\s]")
+
+
+def tokenized(path: Path, out: Path) -> str:
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lines = [" ".join(TOK.findall(unicodedata.normalize("NFC", ln.strip()).lower())) for ln in f]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(out)
+
+
+def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
+    src = tokenized(DATA / "train.de.gz", work / "train.de")
+    tgt = tokenized(DATA / "train.en.gz", work / "train.en")
+    word = {"kind": "word", "max_vocab": 10000}
+    cfg = config_from_dict({
+        "data": {"train": {"src": src, "tgt": tgt}, "src_tokenizer": word, "tgt_tokenizer": word,
+                 "reverse_source": True},
+        "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
+        "train": {"optimizer": "adam", "lr": 0.001, "schedule": "constant", "clip_norm": 5,
+                  "batch_size": 64, "precision": precision, "metric": "loss"},
+    })
+    trainer = Trainer(cfg, work / f"run-{precision}", progress=False, log=lambda *_: None)
+    rates, batches = [], iter(trainer.sampler)
+    for i in range(warmup + steps):
+        batch = collate([trainer.train_examples[j] for j in next(batches)])
+        t0 = time.perf_counter()
+        trainer.train_step(batch)
+        if i >= warmup:
+            rates.append(batch.n_tgt_tokens / (time.perf_counter() - t0))
+    return {"precision": precision, "median_tgt_tok_s": round(statistics.median(rates)), "steps": steps}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
+    args = ap.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for p in args.precision:
+            r = measure(p, args.steps, args.warmup, Path(tmp))
+            ratios = {peer: round(r["median_tgt_tok_s"] / v, 2) for peer, v in PEERS.items()}
+            results.append({**r, "ratio_to_peer_reference": ratios})
+            print(json.dumps(results[-1]))
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "train_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
