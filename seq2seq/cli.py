@@ -120,6 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rs.set_defaults(func=cmd_rescore)
 
+    da = sub.add_parser(
+        "data", help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es)"
+    )
+    da.add_argument("corpus", choices=["multi30k", "tatoeba-en-fr", "bible-en-es"])
+    da.add_argument("--pair", required=True, help="SRC-TGT languages, e.g. de-en")
+    da.add_argument(
+        "--from", dest="from_dir", help="a local copy (default: download from the public URL)"
+    )
+    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR)")
+    da.set_defaults(func=cmd_data)
+
+    em = sub.add_parser(
+        "embed", help="sentence vectors (the encoder's final state); neighbours; PCA plot"
+    )
+    em.add_argument("--model", required=True, nargs="+", help="run directory or checkpoint file")
+    em.add_argument("--input", "-i", help="sentences, one per line (default: stdin)")
+    em.add_argument("--output", "-o", help="write the vectors as a tab-separated matrix")
+    em.add_argument(
+        "--neighbours", type=int, default=0, metavar="K", help="print each line's K nearest lines"
+    )
+    em.add_argument("--plot", help="write a 2-D PCA plot (PNG) of the sentences")
+    em.set_defaults(func=cmd_embed)
+
     d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
     d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -273,6 +296,38 @@ def cmd_rescore(args) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_data(args) -> int:
+    from .data.datasets import prepare
+
+    out = Path(args.out or Path("data") / f"{args.corpus}-{args.pair}")
+    written = prepare(args.corpus, args.pair, out, args.from_dir)
+    for split, (src, tgt) in written.items():
+        print(f"  {split}: {{src: {src}, tgt: {tgt}}}")
+    return 0
+
+
+def cmd_embed(args) -> int:
+    from .analysis.vectors import nearest, plot_pca, sentence_vectors
+    from .data.io import decode_lines, read_lines
+    from .translator import Translator
+
+    lines = (
+        read_lines(args.input) if args.input else decode_lines(sys.stdin.buffer.read(), "<stdin>")
+    )
+    vectors = sentence_vectors(Translator.load(args.model), lines)
+    if args.output:
+        rows = ("\t".join(f"{x:.6g}" for x in v) for v in vectors.tolist())
+        Path(args.output).write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    for i, line in enumerate(lines if args.neighbours else []):
+        found = [(j, s) for j, s in nearest(vectors, vectors[i], args.neighbours + 1) if j != i]
+        print(
+            line + "\n" + "".join(f"    {s:.3f}  {lines[j]}\n" for j, s in found[: args.neighbours])
+        )
+    if args.plot:
+        print(f"wrote {plot_pca(lines, vectors, args.plot)}")
     return 0
 
 

@@ -86,3 +86,46 @@ def score(
         return wer_per(hyps, refs)
     value, signature = (bleu if metric == "bleu" else chrf)(hyps, refs)
     return {metric: value, f"{metric}_signature": signature}
+
+
+def bucketed(
+    metric_fn,
+    hyps: Sequence[str],
+    refs: Sequence[Sequence[str]],
+    keys: Sequence[float],
+    edges: Sequence[float],
+) -> list[dict]:
+    """A corpus metric per bucket of a per-sentence key: bucket b holds edges[b] <= key < edges[b+1]."""
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        idx = [i for i, k in enumerate(keys) if lo <= k < hi]
+        if idx:
+            value = metric_fn([hyps[i] for i in idx], [refs[i] for i in idx])[0]
+            rows.append({"from": lo, "to": hi, "sentences": len(idx), "score": value})
+    return rows
+
+
+def frequency_ranks(train_sentences: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Word -> 1-based rank by training frequency (most frequent = 1)."""
+    from collections import Counter
+
+    counts = Counter(w for s in train_sentences for w in s)
+    return {w: r for r, (w, _) in enumerate(counts.most_common(), 1)}
+
+
+def average_rank(tokens: Sequence[str], ranks: dict[str, int]) -> float:
+    """Mean frequency rank of a sentence's words; unseen words rank after all seen ones."""
+    unseen = len(ranks) + 1
+    return sum(ranks.get(w, unseen) for w in tokens) / max(1, len(tokens))
+
+
+def breakdowns(sources_tok, hyps, refs, ranks: dict[str, int]) -> dict[str, list[dict]]:
+    """BLEU by source length and by average word-frequency rank (the paper's Figure 3)."""
+    lengths = [len(s) for s in sources_tok]
+    rarity = [average_rank(s, ranks) for s in sources_tok]
+    length_edges = [1, 8, 12, 17, 22, 28, 35, 1_000]
+    rank_edges = [0, 500, 1000, 1500, 2000, 2500, 3000, 4000, 10**9]
+    return {
+        "by_length": bucketed(bleu, hyps, refs, lengths, length_edges),
+        "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges),
+    }

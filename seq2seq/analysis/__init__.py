@@ -1,0 +1,1 @@
+"""Analysis of trained models: sentence vectors, neighbours, PCA plots, breakdowns."""

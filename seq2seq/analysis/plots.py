@@ -1,0 +1,36 @@
+"""Plots a person would rather look at than read: score breakdowns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def plot_breakdown(
+    rows: list[dict], path: str | Path, *, xlabel: str, title: str, ylabel: str = "BLEU"
+) -> Path:
+    """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['from']:g}-{r['to']:g}" if r["to"] < 10**8 else f">={r['from']:g}" for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    ax.plot(range(len(rows)), [r["score"] for r in rows], marker="o")
+    ax.set_xticks(range(len(rows)), labels, rotation=30, fontsize=8)
+    for i, r in enumerate(rows):
+        ax.annotate(
+            f"n={r['sentences']}",
+            (i, r["score"]),
+            fontsize=7,
+            xytext=(0, 5),
+            textcoords="offset points",
+            ha="center",
+        )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
