@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -157,6 +158,8 @@ def cmd_train(args) -> int:
     cfg = load_config(args.config, args.set)
     out = Path(args.out or Path("runs") / Path(args.config).stem)
     summary = train(cfg, out, progress=not args.no_progress)
+    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 evaluates and reports
+        return 0
     metrics = evaluate_run(out)
     print(json.dumps({"run": str(out), **summary, **metrics}, indent=2))
     return 0

@@ -27,7 +27,7 @@ from ..errors import UserError
 from ..evaluation import is_better, perplexity, score
 from ..models import build_model, count_parameters
 from ..vocab import PAD_ID
-from . import checkpoint
+from . import checkpoint, distributed
 from .optim import Schedule, build_optimizer
 
 
@@ -35,8 +35,8 @@ class Interrupted(Exception):
     """Training stopped by Ctrl-C after saving a resumable checkpoint."""
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def pick_device(local_rank: int = 0) -> torch.device:
+    return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
@@ -56,15 +56,18 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 class Trainer:
     def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=tqdm.write):
-        self.cfg, self.run_dir, self.log, self.show_progress = cfg, Path(run_dir), log, progress
+        self.dist = distributed.init()
+        main = self.dist.is_main
+        self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
+        self.log = log if main else (lambda *a, **k: None)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         torch.manual_seed(cfg.train.seed)
-        self.device = pick_device()
+        self.device = pick_device(self.dist.local_rank)
         self.amp = autocast_dtype(cfg.train.precision, self.device)
         resume = self._resume_state()
-        splits = load_splits(cfg.data, self.run_dir)
+        splits = load_splits(cfg.data, self.run_dir if main else None)
         self.processor = (
             Processor.from_state(cfg.data, resume["processor"])
             if resume
@@ -81,11 +84,17 @@ class Trainer:
             cfg.model, len(self.processor.src_vocab), len(self.processor.tgt_vocab)
         )
         self.model.to(self.device)
+        self.net = self.model  # what training calls: the model, or its DDP wrapper
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.sampler = BucketSampler(
             [(len(s), len(t)) for s, t in self.train_examples],
             batch_tokens=cfg.train.batch_tokens,
             batch_size=cfg.train.batch_size,
             seed=cfg.train.seed,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
         )
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
         self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
@@ -98,7 +107,8 @@ class Trainer:
         }
         if resume:
             self._load_training_state(resume)
-        save_config(cfg, self.run_dir / "config.yaml")
+        if main:
+            save_config(cfg, self.run_dir / "config.yaml")
         self._stop_requested = False
 
     # -- state ---------------------------------------------------------------------------
@@ -152,6 +162,8 @@ class Trainer:
         }
 
     def save_last(self) -> None:
+        if not self.dist.is_main:
+            return
         checkpoint.save(self.training_state(), self.run_dir / "checkpoints" / "last.pt")
 
     # -- steps ---------------------------------------------------------------------------
@@ -161,9 +173,9 @@ class Trainer:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp)
 
-    def _loss_sum(self, batch, label_smoothing: float = 0.0) -> torch.Tensor:
+    def _loss_sum(self, batch, label_smoothing: float = 0.0, net=None) -> torch.Tensor:
         with self._autocast():
-            logits = self.model(
+            logits = (net or self.model)(
                 batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device)
             )
         return F.cross_entropy(
@@ -175,10 +187,16 @@ class Trainer:
         )
 
     def train_step(self, batch) -> torch.Tensor:
-        """One update; returns the summed token loss as a tensor (no host sync)."""
+        """One update; returns the summed token loss as a tensor (no host sync on one process).
+
+        The loss is normalised by the target tokens of the whole (all-rank) batch, so DDP's
+        gradient average over N ranks equals one process's gradient on the joined batch.
+        """
         self.model.train()
-        loss = self._loss_sum(batch, self.cfg.train.label_smoothing)
-        (loss / batch.n_tgt_tokens).backward()
+        loss = self._loss_sum(batch, self.cfg.train.label_smoothing, self.net)
+        tokens = distributed.all_sum(batch.n_tgt_tokens, self.dist, self.device)
+        self.step_tokens = int(tokens)
+        (loss * (self.dist.world_size / tokens)).backward()
         if self.cfg.train.clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.clip_norm)
         self.optimizer.step()
@@ -309,7 +327,7 @@ class Trainer:
                     batch = collate([self.train_examples[i] for i in idx])
                     window_loss = window_loss + self.train_step(batch)
                     c["step"] += 1
-                    c["tokens"] += batch.n_tgt_tokens
+                    c["tokens"] += self.step_tokens
                     window_tokens += batch.n_tgt_tokens
                     c["train_seconds"] += time.perf_counter() - t0
                     bar.update(1)
@@ -322,21 +340,34 @@ class Trainer:
                     valid_now = (
                         self.cfg.train.valid_every and c["step"] % self.cfg.train.valid_every == 0
                     )
-                    if self._stop_requested:
+                    interrupted, out_of_time = map(
+                        bool,
+                        distributed.from_main(
+                            [self._stop_requested, self._out_of_time()], self.dist, self.device
+                        ),
+                    )
+                    if interrupted:
                         self.save_last()
                         bar.close()
                         raise Interrupted(
                             f"interrupted at step {c['step']}; saved "
                             f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume"
                         )
-                    if c["step"] >= total or self._out_of_time() or valid_now:
+                    if c["step"] >= total or out_of_time or valid_now:
                         break
                 else:  # the epoch ended: validate here only when valid_every is 0
                     if self.cfg.train.valid_every:
                         continue
                 last_loss = float(window_loss) / max(1, window_tokens)
-                if self.validate(last_loss) or c["step"] >= total or self._out_of_time():
-                    stop = True
+                early = self.validate(last_loss) if self.dist.is_main else False
+                early, out_of_time, halvings = distributed.from_main(
+                    [early, self._out_of_time(), self.schedule.plateau_halvings],
+                    self.dist,
+                    self.device,
+                )
+                if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
+                    self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
+                stop = bool(early or out_of_time) or c["step"] >= total
                 window_loss, window_tokens, window_start = zero, 0, time.perf_counter()
         bar.close()
         return {
