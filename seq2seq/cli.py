@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--length-penalty", type=float, help="alpha in score / length**alpha")
     tr.add_argument("--batch-size", type=int, help="sentences per batch")
     tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    tr.add_argument(
+        "--precision",
+        default="fp32",
+        choices=["fp32", "bf16", "int8"],
+        help="bf16 autocast, or int8 dynamic quantisation of LSTM/Linear layers (CPU)",
+    )
     tr.set_defaults(func=cmd_translate)
 
     e = sub.add_parser("evaluate", help="score hypotheses against references")
@@ -194,7 +200,7 @@ def cmd_translate(args) -> int:
     from .data.io import decode_lines, read_lines
     from .translator import Translator
 
-    translator = Translator.load(args.model, device=args.device)
+    translator = Translator.load(args.model, device=args.device, precision=args.precision)
     lines = (
         read_lines(args.input) if args.input else decode_lines(sys.stdin.buffer.read(), "<stdin>")
     )

@@ -85,6 +85,10 @@ class RNNConfig:
     dropout: float = 0.2
     init_range: float = 0.08  # uniform init in [-r, r]
     tie_embeddings: bool = False  # decoder input embedding shared with the output layer
+    attention: Literal["none", "bahdanau", "dot", "general"] = "none"  # none = the paper's model
+    input_feeding: bool = True  # Luong: feed the last attentional vector into the next step
+    bidirectional: bool = False  # encoder reads both ways; a bridge maps its state to the decoder's
+    residual: bool = False  # residual connections between stacked layers
 
     def __post_init__(self):
         if self.layers < 1 or self.emb_size < 1 or self.hidden_size < 1:
@@ -93,6 +97,10 @@ class RNNConfig:
             raise ValueError("`model.dropout` must be in [0, 1)")
         if self.tie_embeddings and self.emb_size != self.hidden_size:
             raise ValueError("`model.tie_embeddings` needs emb_size == hidden_size")
+        if self.attention == "dot" and self.bidirectional:
+            raise ValueError(
+                "`model.attention: dot` needs equal sizes; use `general` with a bidirectional encoder"
+            )
 
 
 ModelConfig = RNNConfig  # later model types join as a Union discriminated by `type`

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,14 +33,32 @@ class Translation:
 
 class Translator:
     def __init__(
-        self, model, processor: Processor, cfg: Config, *, device: str | torch.device = "cpu"
+        self,
+        model,
+        processor: Processor,
+        cfg: Config,
+        *,
+        device: str | torch.device = "cpu",
+        precision: str = "fp32",
     ):
-        self.model, self.processor, self.cfg = model.eval(), processor, cfg
-        self.device = torch.device(device)
+        """`precision`: fp32, bf16 (autocast) or int8 (dynamic quantisation, CPU)."""
+        self.processor, self.cfg, self.device = processor, cfg, torch.device(device)
+        self.precision = precision
+        self.model = quantize_int8(model.eval()) if precision == "int8" else model.eval()
+
+    def _autocast(self):
+        if self.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @classmethod
     def load(
-        cls, runs: str | Path | list[str | Path], *, device: str | None = None, which: str = "best"
+        cls,
+        runs: str | Path | list[str | Path],
+        *,
+        device: str | None = None,
+        which: str = "best",
+        precision: str = "fp32",
     ) -> Translator:
         """From a run directory (its best checkpoint) or a checkpoint file; several = ensemble."""
         runs = [runs] if isinstance(runs, str | Path) else list(runs)
@@ -61,7 +81,7 @@ class Translator:
             model.load_state_dict(ckpt["model"])
             models.append(model.to(device))
         model = models[0] if len(models) == 1 else Ensemble(models)
-        return cls(model, first[1], first[0], device=device)
+        return cls(model, first[1], first[0], device=device, precision=precision)
 
     def decode_config(self, **overrides) -> DecodeConfig:
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -74,9 +94,10 @@ class Translator:
         cfg = self.decode_config(**decode)
         sources = [self.processor.encode_src(s) for s in sentences]
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
-            hyps = decode_all(
-                self.model, sources, cfg, device=self.device, greedy=greedy, progress=bar
-            )
+            with self._autocast():
+                hyps = decode_all(
+                    self.model, sources, cfg, device=self.device, greedy=greedy, progress=bar
+                )
         vocab = self.processor.tgt_vocab
         return [
             [
@@ -85,12 +106,19 @@ class Translator:
                     h.score,
                     h.norm_score,
                     vocab.decode(h.tokens),
-                    h.attention,
+                    self._source_order(h.attention, len(src)),
                 )
                 for h in nbest
             ]
-            for nbest in hyps
+            for src, nbest in zip(sources, hyps)
         ]
+
+    def _source_order(self, attention: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """Attention over the tokens as the user wrote them (undo source reversal, drop padding)."""
+        if attention is None:
+            return None
+        attention = attention[:, :n].float().cpu()
+        return attention.flip(-1) if self.processor.cfg.reverse_source else attention
 
     def translate(self, sentences: list[str], **decode) -> list[str]:
         """1-best translation of each sentence."""
@@ -114,6 +142,19 @@ class Translator:
         sources, refs = references(pairs)
         hyps = self.translate(sources, **decode)
         return score(metric, hyps, refs), hyps
+
+
+def quantize_int8(model):
+    """Dynamic INT8 quantisation of the recurrent and linear layers (CPU inference)."""
+    members = getattr(model, "models", None)
+    if members is not None:  # an ensemble: quantise each member
+        model.models = [quantize_int8(m) for m in members]
+        return model
+    with warnings.catch_warnings():  # torch.ao's notice that quantize_dynamic is deprecated
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8
+        )
 
 
 def _check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) -> None:

@@ -34,3 +34,26 @@ def plot_breakdown(
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+def plot_attention(src_tokens: list[str], tgt_tokens: list[str], weights, path: str | Path) -> Path:
+    """Heatmap of attention weights: target tokens (rows, </s> last) x source tokens (columns)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [*tgt_tokens, "</s>"]
+    w = weights[: len(rows), : len(src_tokens)]
+    fig, ax = plt.subplots(
+        figsize=(max(3, 0.45 * len(src_tokens) + 1.5), max(3, 0.4 * len(rows) + 1)), dpi=110
+    )
+    ax.imshow(w, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(src_tokens)), src_tokens, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)

@@ -1,31 +1,49 @@
-"""The Sutskever et al. (2014) model: a deep LSTM encoder reads the (reversed) source into
-its final state; a separate deep LSTM decoder starts from that state of every layer and
-predicts the target token by token. GRU cells are an option of the same class.
+"""The Sutskever et al. (2014) model and the field's extensions of it.
+
+A deep LSTM encoder reads the (reversed) source into its final state; a separate deep
+LSTM decoder starts from that state of every layer and predicts the target token by
+token. Options: GRU cells, a bidirectional encoder (a bridge maps its final states to the
+decoder's size), residual connections between layers, and attention over the encoder's
+outputs (Bahdanau additive; Luong dot / general with input feeding).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..config import RNNConfig
 from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
+from .attention import Attention
 from .base import EncoderOutput
+from .stacked import StackedRNN
 
 
 class RNNSeq2Seq(nn.Module):
     def __init__(self, cfg: RNNConfig, src_vocab_size: int, tgt_vocab_size: int):
         super().__init__()
         self.cfg = cfg
-        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
         E, H, L = cfg.emb_size, cfg.hidden_size, cfg.layers
-        inner_dropout = cfg.dropout if L > 1 else 0.0
+        memory_size = H * (2 if cfg.bidirectional else 1)
+        n_states = 2 if cfg.cell == "lstm" else 1
+        self.feeding = cfg.attention in ("dot", "general") and cfg.input_feeding
+        extra_input = {"bahdanau": memory_size}.get(cfg.attention, H if self.feeding else 0)
         self.src_emb = nn.Embedding(src_vocab_size, E, padding_idx=PAD_ID)
         self.tgt_emb = nn.Embedding(tgt_vocab_size, E, padding_idx=PAD_ID)
-        self.encoder = rnn(E, H, L, dropout=inner_dropout, batch_first=True)
-        self.decoder = rnn(E, H, L, dropout=inner_dropout, batch_first=True)
+        rnn_opts = {"dropout": cfg.dropout, "residual": cfg.residual}
+        self.encoder = StackedRNN(cfg.cell, E, H, L, bidirectional=cfg.bidirectional, **rnn_opts)
+        self.decoder = StackedRNN(cfg.cell, E + extra_input, H, L, **rnn_opts)
+        self.bridge = (
+            nn.ModuleList(nn.Linear(2 * H, H) for _ in range(n_states))
+            if cfg.bidirectional
+            else None
+        )
+        self.attention = (
+            None if cfg.attention == "none" else Attention(cfg.attention, H, memory_size)
+        )
+        self.combine = None if self.attention is None else nn.Linear(memory_size + H, H)
         self.dropout = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(H, tgt_vocab_size)
         self.reset_parameters()
@@ -45,30 +63,93 @@ class RNNSeq2Seq(nn.Module):
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> EncoderOutput:
         x = self.dropout(self.src_emb(src))  # (B, S, E)
         packed = pack_padded_sequence(x, src_len.cpu(), batch_first=True, enforce_sorted=False)
-        _, final = self.encoder(packed)
-        final = final if isinstance(final, tuple) else (final,)  # (h, c) or (h,), each (L, B, H)
-        return EncoderOutput(final=final, sentence_vector=final[0][-1])
+        out, final = self.encoder(packed)
+        final = final if isinstance(final, tuple) else (final,)  # (h, c) or (h,): (L*dirs, B, H)
+        vector = final[0][-1]  # (B, H): the top layer's last hidden state
+        if self.bridge is not None:
+            L, B, H = self.cfg.layers, src.size(0), self.cfg.hidden_size
+            both = [
+                f.view(L, 2, B, H).transpose(1, 2).reshape(L, B, 2 * H) for f in final
+            ]  # (L, B, 2H)
+            vector = both[0][-1]  # (B, 2H): forward and backward top-layer states
+            final = tuple(torch.tanh(lin(f)) for lin, f in zip(self.bridge, both))  # (L, B, H)
+        memory = mask = None
+        if self.attention is not None:
+            memory, _ = pad_packed_sequence(
+                out, batch_first=True, total_length=src.size(1)
+            )  # (B, S, Hm)
+            mask = torch.arange(src.size(1), device=src.device).unsqueeze(0) < src_len.to(
+                src.device
+            ).unsqueeze(1)
+        return EncoderOutput(final=final, sentence_vector=vector, memory=memory, src_mask=mask)
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         names = ("h", "c")[: len(enc.final)]
-        return DecoderState(dict(zip(names, enc.final)), {n: 1 for n in names})
-
-    def _rnn_state(self, state: DecoderState):
-        return (state["h"], state["c"]) if "c" in state.tensors else state["h"]
+        tensors, dims = dict(zip(names, enc.final)), dict.fromkeys(names, 1)
+        if self.attention is not None:
+            tensors.update(
+                memory=enc.memory, keys=self.attention.keys(enc.memory), mask=enc.src_mask
+            )
+            dims.update(memory=0, keys=0, mask=0)
+        if self.feeding:
+            tensors["feed"] = enc.final[0].new_zeros(enc.final[0].shape[1:])  # (B, H)
+            dims["feed"] = 0
+        return DecoderState(tensors, dims)
 
     def step(self, tokens: torch.Tensor, state: DecoderState):
-        x = self.dropout(self.tgt_emb(tokens)).unsqueeze(1)  # (N, 1, E)
-        out, new = self.decoder(x, self._rnn_state(state))  # out (N, 1, H)
-        logits = self.out(self.dropout(out.squeeze(1)))  # (N, V)
-        new = new if isinstance(new, tuple) else (new,)
-        state = state.replace(**dict(zip(("h", "c"), new)))
-        return torch.log_softmax(logits.float(), dim=-1), state, None
+        y = self.dropout(self.tgt_emb(tokens))  # (N, E)
+        o, state, att = self._step_core(y, state)
+        logits = self.out(self.dropout(o))  # (N, V)
+        return torch.log_softmax(logits.float(), dim=-1), state, att
 
     def forward(
         self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor
     ) -> torch.Tensor:
-        """Teacher forcing: the decoder LSTM runs over the whole target at once."""
+        """Teacher forcing. Without input-dependent feedback (no attention, or Luong attention
+        without input feeding) the decoder runs fused over the whole target at once."""
         state = self.init_state(self.encode(src, src_len))
         y = self.dropout(self.tgt_emb(tgt_in))  # (B, T, E)
-        out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
+        if self.attention is None or (self.cfg.attention != "bahdanau" and not self.feeding):
+            out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
+            if self.attention is not None:
+                context, _ = self.attention(out, state["keys"], state["memory"], state["mask"])
+                out = torch.tanh(self.combine(torch.cat([context, out], dim=-1)))  # (B, T, H)
+        else:
+            steps = []
+            for t in range(y.size(1)):
+                o, state, _ = self._step_core(y[:, t], state)
+                steps.append(o)
+            out = torch.stack(steps, dim=1)  # (B, T, H)
         return self.out(self.dropout(out))  # (B, T, V)
+
+    # -- one decoder step ----------------------------------------------------------------
+
+    def _rnn_state(self, state: DecoderState):
+        return (state["h"], state["c"]) if "c" in state.tensors else state["h"]
+
+    def _with_rnn_state(self, state: DecoderState, new) -> DecoderState:
+        new = new if isinstance(new, tuple) else (new,)
+        return state.replace(**dict(zip(("h", "c"), new)))
+
+    def _step_core(self, y: torch.Tensor, state: DecoderState):
+        """Embedded input y (N, E) -> output vector (N, H), new state, attention (N, S) or None."""
+        if self.attention is None:
+            out, new = self.decoder(y.unsqueeze(1), self._rnn_state(state))  # (N, 1, H)
+            return out.squeeze(1), self._with_rnn_state(state, new), None
+        attend = lambda q: self.attention(q, state["keys"], state["memory"], state["mask"])  # noqa: E731
+        if self.cfg.attention == "bahdanau":  # attend with the previous state, then step
+            context, weights = attend(state["h"][-1].unsqueeze(1))  # (N, 1, Hm), (N, 1, S)
+            out, new = self.decoder(
+                torch.cat([y.unsqueeze(1), context.to(y.dtype)], -1), self._rnn_state(state)
+            )
+        else:  # Luong: step (with the last attentional vector fed in), then attend
+            x = torch.cat([y, state["feed"].to(y.dtype)], -1) if self.feeding else y
+            out, new = self.decoder(x.unsqueeze(1), self._rnn_state(state))  # (N, 1, H)
+            context, weights = attend(out)
+        o = torch.tanh(self.combine(torch.cat([context, out.to(context.dtype)], -1))).squeeze(
+            1
+        )  # (N, H)
+        state = self._with_rnn_state(state, new)
+        if self.feeding:
+            state = state.replace(feed=o)
+        return o, state, weights.squeeze(1)

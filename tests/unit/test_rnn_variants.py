@@ -1,0 +1,91 @@
+"""Every RNN variant keeps the protocol: teacher forcing == step-by-step, beam 1 == greedy,
+attention is a distribution over real source positions, the bridge fits any depth."""
+
+import pytest
+import torch
+
+from seq2seq.config import RNNConfig
+from seq2seq.decoding import beam_search, greedy_search
+from seq2seq.models import build_model
+
+VARIANTS = {
+    "paper": {},
+    "gru": {"cell": "gru"},
+    "bahdanau": {"attention": "bahdanau"},
+    "luong-dot": {"attention": "dot"},
+    "luong-general-nofeed": {"attention": "general", "input_feeding": False},
+    "bidir-general": {"attention": "general", "bidirectional": True},
+    "bidir-gru-residual": {"cell": "gru", "bidirectional": True, "residual": True, "layers": 3},
+    "residual-bahdanau": {"attention": "bahdanau", "residual": True, "layers": 3},
+}
+
+
+def make(seed=0, **kw):
+    torch.manual_seed(seed)
+    opts = {"layers": 2, "emb_size": 16, "hidden_size": 24, "dropout": 0.0, "init_range": 0.3, **kw}
+    return build_model(RNNConfig(**opts), 13, 11).eval()
+
+
+def inputs():
+    torch.manual_seed(1)
+    src = torch.randint(4, 13, (3, 7))
+    src_len = torch.tensor([7, 5, 2])
+    for i, n in enumerate(src_len.tolist()):
+        src[i, n:] = 0
+    tgt_in = torch.cat([torch.full((3, 1), 2), torch.randint(4, 11, (3, 5))], 1)
+    return src, src_len, tgt_in
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_teacher_forcing_equals_stepping(name):
+    model, (src, src_len, tgt_in) = make(**VARIANTS[name]), inputs()
+    full = torch.log_softmax(model(src, src_len, tgt_in), -1)  # (B, T, V)
+    state = model.init_state(model.encode(src, src_len))
+    for t in range(tgt_in.size(1)):
+        logp, state, att = model.step(tgt_in[:, t], state)
+        assert torch.allclose(logp, full[:, t], atol=1e-5), (name, t)
+        assert (att is None) == (VARIANTS[name].get("attention") is None)
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_beam_one_equals_greedy(name):
+    model, (src, src_len, _) = make(seed=2, **VARIANTS[name]), inputs()
+    g = greedy_search(model, src, src_len)
+    b = beam_search(model, src, src_len, beam=1)
+    assert [h.tokens for h in g] == [n[0].tokens for n in b]
+    assert all(abs(x.score - n[0].score) < 1e-4 for x, n in zip(g, b))
+
+
+@pytest.mark.parametrize("kind", ["bahdanau", "dot", "general"])
+def test_attention_sums_to_one_over_real_positions(kind):
+    model, (src, src_len, _) = make(attention=kind), inputs()
+    hyps = beam_search(model, src, src_len, beam=3, nbest=2)
+    for i, nbest in enumerate(hyps):
+        for h in nbest:
+            att = h.attention  # (target tokens + 1, S)
+            assert att.shape[0] == len(h.tokens) + 1
+            assert torch.allclose(att.sum(-1), torch.ones(att.shape[0]), atol=1e-5)
+            assert torch.all(att[:, src_len[i] :] == 0)
+    g = greedy_search(model, src, src_len)
+    assert all(
+        torch.allclose(h.attention.sum(-1), torch.ones(len(h.tokens) + 1), atol=1e-5) for h in g
+    )
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3, 4])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_bidirectional_bridge_shapes(layers, cell):
+    model, (src, src_len, _) = (
+        make(layers=layers, cell=cell, bidirectional=True, attention="general"),
+        inputs(),
+    )
+    enc = model.encode(src, src_len)
+    assert len(enc.final) == (2 if cell == "lstm" else 1)
+    assert all(f.shape == (layers, 3, 24) for f in enc.final)
+    assert enc.sentence_vector.shape == (3, 48)
+    assert enc.memory.shape == (3, 7, 48)
+
+
+def test_paper_model_has_no_attention_parameters():
+    names = [n for n, _ in make().named_parameters()]
+    assert not any(n.startswith(("attention", "combine", "bridge")) for n in names)
