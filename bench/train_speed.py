@@ -34,7 +34,9 @@ TOK = re.compile(r"\w+|[^\w\s]")
 
 def tokenized(path: Path, out: Path) -> str:
     with gzip.open(path, "rt", encoding="utf-8") as f:
-        lines = [" ".join(TOK.findall(unicodedata.normalize("NFC", ln.strip()).lower())) for ln in f]
+        lines = [
+            " ".join(TOK.findall(unicodedata.normalize("NFC", ln.strip()).lower())) for ln in f
+        ]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return str(out)
 
@@ -43,13 +45,26 @@ def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
     src = tokenized(DATA / "train.de.gz", work / "train.de")
     tgt = tokenized(DATA / "train.en.gz", work / "train.en")
     word = {"kind": "word", "max_vocab": 10000}
-    cfg = config_from_dict({
-        "data": {"train": {"src": src, "tgt": tgt}, "src_tokenizer": word, "tgt_tokenizer": word,
-                 "reverse_source": True},
-        "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
-        "train": {"optimizer": "adam", "lr": 0.001, "schedule": "constant", "clip_norm": 5,
-                  "batch_size": 64, "precision": precision, "metric": "loss"},
-    })
+    cfg = config_from_dict(
+        {
+            "data": {
+                "train": {"src": src, "tgt": tgt},
+                "src_tokenizer": word,
+                "tgt_tokenizer": word,
+                "reverse_source": True,
+            },
+            "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
+            "train": {
+                "optimizer": "adam",
+                "lr": 0.001,
+                "schedule": "constant",
+                "clip_norm": 5,
+                "batch_size": 64,
+                "precision": precision,
+                "metric": "loss",
+            },
+        }
+    )
     trainer = Trainer(cfg, work / f"run-{precision}", progress=False, log=lambda *_: None)
     rates, batches = [], iter(trainer.sampler)
     for i in range(warmup + steps):
@@ -58,7 +73,11 @@ def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
         trainer.train_step(batch)
         if i >= warmup:
             rates.append(batch.n_tgt_tokens / (time.perf_counter() - t0))
-    return {"precision": precision, "median_tgt_tok_s": round(statistics.median(rates)), "steps": steps}
+    return {
+        "precision": precision,
+        "median_tgt_tok_s": round(statistics.median(rates)),
+        "steps": steps,
+    }
 
 
 def main() -> None:

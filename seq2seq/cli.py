@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--batch-size", type=int, help="sentences per batch")
     tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     tr.add_argument(
+        "--attention-plots", metavar="DIR", help="write one attention heatmap PNG per sentence"
+    )
+    tr.add_argument(
         "--precision",
         default="fp32",
         choices=["fp32", "bf16", "int8"],
@@ -215,6 +218,8 @@ def cmd_translate(args) -> int:
     results = translator.translate_nbest(
         lines, greedy=args.greedy, progress=args.output is not None, **opts
     )
+    if args.attention_plots:
+        write_attention_plots(translator, lines, results, Path(args.attention_plots))
     if args.nbest:
         text = "".join(
             f"{i} ||| {t.text} ||| {t.score:.4f}\n" for i, nb in enumerate(results) for t in nb
@@ -226,6 +231,20 @@ def cmd_translate(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def write_attention_plots(translator, lines: list[str], results, folder: Path) -> None:
+    from .analysis.plots import plot_attention
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (line, nbest) in enumerate(zip(lines, results)):
+        best = nbest[0]
+        if best.attention is None:
+            raise UserError(
+                "--attention-plots: this model has no attention (model.attention: none)"
+            )
+        src = translator.processor.src_tok.tokenize(line)
+        plot_attention(src, best.tokens, best.attention.numpy(), folder / f"{i:05d}.png")
 
 
 def cmd_evaluate(args) -> int:

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import UserError
+
+
+def pyplot():
+    """matplotlib's pyplot on a file-only backend; plotting is an optional extra."""
+    try:
+        import matplotlib
+    except ModuleNotFoundError:
+        raise UserError(
+            "plots need matplotlib: pip install 'seq2seq[plot]' (or pip install matplotlib)"
+        ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
 
 def plot_breakdown(
     rows: list[dict], path: str | Path, *, xlabel: str, title: str, ylabel: str = "BLEU"
 ) -> Path:
     """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = [f"{r['from']:g}-{r['to']:g}" if r["to"] < 10**8 else f">={r['from']:g}" for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
@@ -38,10 +51,7 @@ def plot_breakdown(
 
 def plot_attention(src_tokens: list[str], tgt_tokens: list[str], weights, path: str | Path) -> Path:
     """Heatmap of attention weights: target tokens (rows, </s> last) x source tokens (columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = [*tgt_tokens, "</s>"]
     w = weights[: len(rows), : len(src_tokens)]

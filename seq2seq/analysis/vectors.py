@@ -49,10 +49,9 @@ def plot_pca(
     sentences: list[str], vectors: torch.Tensor, path: str | Path, title: str = ""
 ) -> Path:
     """Scatter plot of the phrases' 2-D PCA projection, each point labelled (a PNG)."""
-    import matplotlib
+    from .plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     xy = pca_2d(vectors).numpy()
     fig, ax = plt.subplots(figsize=(8, 6), dpi=110)

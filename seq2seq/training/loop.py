@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import signal
+import sys
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -29,6 +30,11 @@ from ..models import build_model, count_parameters
 from ..vocab import PAD_ID
 from . import checkpoint, distributed
 from .optim import Schedule, build_optimizer
+
+
+def _log(message: str) -> None:
+    """Progress messages go to stderr (stdout carries results), around the progress bar."""
+    tqdm.write(message, file=sys.stderr)
 
 
 class Interrupted(Exception):
@@ -55,7 +61,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 
 class Trainer:
-    def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=tqdm.write):
+    def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log):
         self.dist = distributed.init()
         main = self.dist.is_main
         self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
@@ -378,6 +384,6 @@ class Trainer:
         }
 
 
-def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=tqdm.write) -> dict:
+def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
     """Train (or resume) a model in `run_dir`; returns a summary of the run."""
     return Trainer(cfg, run_dir, progress=progress, log=log).run()

@@ -1,0 +1,153 @@
+"""Shared test helpers: generated data, a tiny config builder and a tiny model.
+
+Every data set here is built in code; nothing is read from the repository's data files.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from seq2seq.config import Config, RNNConfig, config_from_dict
+from seq2seq.data.batching import collate
+from seq2seq.data.io import write_tsv
+from seq2seq.models.rnn import RNNSeq2Seq
+
+LETTERS = "abcdefgh"
+
+
+def make_pairs(n: int = 20, *, seed: int = 0, min_len: int = 3, max_len: int = 6):
+    """`n` distinct random letter strings -> their reversed upper-case form."""
+    rng = random.Random(seed)
+    sources: list[str] = []
+    while len(sources) < n:
+        s = "".join(rng.choice(LETTERS) for _ in range(rng.randint(min_len, max_len)))
+        if s not in sources:
+            sources.append(s)
+    return [(s, s[::-1].upper()) for s in sources]
+
+
+def deep_update(base: dict, extra: dict) -> dict:
+    """`base` with `extra` merged in, recursively (neither argument is changed)."""
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_update(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def tiny_config_dict(train_tsv: str | Path, dev_tsv: str | Path | None = None, **sections):
+    """A small char-level config over a TSV; keyword sections are merged in (`train={...}`)."""
+    raw = {
+        "data": {
+            "dataset": "files",
+            "train": {"tsv": str(train_tsv)},
+            "src_tokenizer": {"kind": "char"},
+            "tgt_tokenizer": {"kind": "char"},
+            "reverse_source": True,
+        },
+        "model": {
+            "type": "rnn",
+            "cell": "lstm",
+            "layers": 1,
+            "emb_size": 32,
+            "hidden_size": 64,
+            "dropout": 0.0,
+        },
+        "train": {
+            "optimizer": "adam",
+            "lr": 0.02,
+            "schedule": "constant",
+            "batch_size": 20,
+            "clip_norm": 5.0,
+            "epochs": 1000,
+            "max_steps": 100,
+            "valid_every": 1000,
+            "metric": "wer",
+            "precision": "fp32",
+            "seed": 1,
+        },
+        "decode": {"beam": 3, "max_len_a": 1.0, "max_len_b": 3, "batch_size": 16},
+    }
+    if dev_tsv is not None:
+        raw["data"]["dev"] = {"tsv": str(dev_tsv)}
+    return deep_update(raw, sections)
+
+
+def tiny_config(train_tsv, dev_tsv=None, **sections) -> Config:
+    return config_from_dict(tiny_config_dict(train_tsv, dev_tsv, **sections))
+
+
+def write_pairs(path: Path, pairs) -> Path:
+    write_tsv(path, pairs)
+    return path
+
+
+def tiny_model(
+    src_vocab: int = 12,
+    tgt_vocab: int = 10,
+    *,
+    seed: int = 0,
+    layers: int = 2,
+    init_range: float = 0.5,
+    cell: str = "lstm",
+) -> RNNSeq2Seq:
+    """A random RNNSeq2Seq in eval mode; a wide init makes its distributions peaked."""
+    torch.manual_seed(seed)
+    cfg = RNNConfig(
+        cell=cell,
+        layers=layers,
+        emb_size=16,
+        hidden_size=32,
+        dropout=0.0,
+        init_range=init_range,
+    )
+    return RNNSeq2Seq(cfg, src_vocab, tgt_vocab).eval()
+
+
+def random_sources(n: int, vocab: int, *, seed: int = 0, min_len: int = 1, max_len: int = 8):
+    """`n` id lists of different lengths over the non-special ids [4, vocab)."""
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(n):
+        length = min_len + i % (max_len - min_len + 1)
+        out.append(torch.randint(4, vocab, (length,), generator=g).tolist())
+    return out
+
+
+def model_params(ckpt_path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(ckpt_path, weights_only=True)["model"]
+
+
+def char_examples(pairs):
+    """Text pairs -> (id pairs, vocabulary size) over one shared character table."""
+    chars = sorted({c for s, t in pairs for c in s + t})
+    ids = {c: i + 4 for i, c in enumerate(chars)}
+    examples = [([ids[c] for c in s], [ids[c] for c in t]) for s, t in pairs]
+    return examples, 4 + len(chars)
+
+
+def quick_trained_model(steps: int = 20, *, seed: int = 0):
+    """A tiny model trained for a few full-batch steps on 30 generated pairs.
+
+    Partly trained on purpose: its hypotheses have varied lengths (so </s> is chosen at
+    different steps for different sentences), and beam search sometimes beats greedy.
+    Returns (model in eval mode, id examples).
+    """
+    examples, V = char_examples(make_pairs(30, seed=5, min_len=1, max_len=7))
+    model = tiny_model(V, V, seed=seed, init_range=0.1).train()
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    batch = collate(examples)
+    for _ in range(steps):
+        logits = model(batch.src, batch.src_len, batch.tgt_in)
+        loss = F.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(), ignore_index=0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval(), examples

@@ -1,0 +1,114 @@
+"""Exact resume: stopping and continuing gives bit-identical parameters to an
+uninterrupted run, whether the stop came from a step budget or from Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+import torch
+from helpers import make_pairs, model_params, tiny_config, write_pairs
+
+from seq2seq.training import train
+from seq2seq.training.loop import Interrupted, Trainer
+
+N = 10  # steps; 4 batches per epoch (6, 6, 6, 2), validation every 3 steps
+
+
+def quiet(msg):
+    pass
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("resume")
+    train_tsv = write_pairs(root / "train.tsv", make_pairs(20, seed=3))
+    dev_tsv = write_pairs(root / "dev.tsv", make_pairs(5, seed=4))
+    return train_tsv, dev_tsv
+
+
+def resume_config(data, max_steps):
+    train_tsv, dev_tsv = data
+    return tiny_config(
+        train_tsv,
+        dev_tsv,
+        model={"layers": 2, "hidden_size": 32, "emb_size": 16, "dropout": 0.3},
+        train={"batch_size": 6, "max_steps": max_steps, "valid_every": 3, "lr": 0.01},
+    )
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(data, tmp_path_factory):
+    run = tmp_path_factory.mktemp("uninterrupted") / "run"
+    summary = train(resume_config(data, N), run, progress=False, log=quiet)
+    assert summary["steps"] == N
+    return model_params(run / "checkpoints" / "last.pt")
+
+
+def assert_same_params(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+@pytest.mark.parametrize("k", [4, 7])  # 4: end of epoch 0; 7: mid-epoch, off the validation grid
+def test_resume_equals_uninterrupted(data, uninterrupted, tmp_path, k):
+    run = tmp_path / "run"
+    assert train(resume_config(data, k), run, progress=False, log=quiet)["steps"] == k
+    first = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert first["counters"]["step"] == k
+    logs = []
+    assert train(resume_config(data, N), run, progress=False, log=logs.append)["steps"] == N
+    assert any(f"resumed from {run / 'checkpoints' / 'last.pt'} at step {k}" in m for m in logs)
+    assert_same_params(model_params(run / "checkpoints" / "last.pt"), uninterrupted)
+
+
+def test_dropout_makes_the_run_depend_on_the_random_state(data, uninterrupted, tmp_path):
+    """Guards the test above: a resume that reseeded instead of restoring would differ."""
+    run = tmp_path / "run"
+    train(resume_config(data, 4), run, progress=False, log=quiet)
+    ckpt = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    ckpt["rng"]["torch"] = torch.manual_seed(12345).get_state()
+    torch.save(ckpt, run / "checkpoints" / "last.pt")
+    train(resume_config(data, N), run, progress=False, log=quiet)
+    after = model_params(run / "checkpoints" / "last.pt")
+    assert any(not torch.equal(after[k], uninterrupted[k]) for k in after)
+
+
+def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeypatch):
+    original = Trainer.train_step
+
+    def step_then_ctrl_c(self, batch):
+        loss = original(self, batch)
+        if self.counters["step"] + 1 == 3:  # the step being finished is the 3rd
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # the installed handler
+        return loss
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c)
+    before = signal.getsignal(signal.SIGINT)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted, match="interrupted at step 3"):
+        train(resume_config(data, N), run, progress=False, log=quiet)
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is restored
+    saved = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    assert saved["counters"]["step"] == 3
+    assert saved["sampler"]["position"] == 3
+
+    monkeypatch.setattr(Trainer, "train_step", original)
+    assert train(resume_config(data, N), run, progress=False, log=quiet)["steps"] == N
+    assert_same_params(model_params(run / "checkpoints" / "last.pt"), uninterrupted)
+
+
+def test_stop_request_flag_interrupts_after_the_step(data, tmp_path, monkeypatch):
+    original = Trainer.train_step
+
+    def request_stop(self, batch):
+        loss = original(self, batch)
+        self._stop_requested = True
+        return loss
+
+    monkeypatch.setattr(Trainer, "train_step", request_stop)
+    with pytest.raises(Interrupted):
+        train(resume_config(data, N), tmp_path / "run", progress=False, log=quiet)
+    saved = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
+    assert saved["counters"]["step"] == 1

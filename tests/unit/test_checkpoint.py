@@ -1,0 +1,110 @@
+"""Checkpoints: atomic save, safe loading, clear errors, averaging, finding in a run dir."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import torch
+from helpers import tiny_model
+
+from seq2seq.errors import UserError
+from seq2seq.training import checkpoint
+
+
+def _ckpt(seed=0):
+    model = tiny_model(seed=seed)
+    return {
+        "config": {"model": {"layers": 2}},
+        "processor": {"src_vocab": ["<pad>", "<unk>", "<s>", "</s>", "a"]},
+        "model": {k: v.clone() for k, v in model.state_dict().items()},
+        "counters": {"step": 3, "best": None},
+    }
+
+
+def test_save_is_atomic_and_loads_with_weights_only(tmp_path):
+    path = tmp_path / "deep" / "ck.pt"
+    obj = _ckpt()
+    checkpoint.save(obj, path)
+    checkpoint.save(obj, path)  # overwriting goes through the same temp-file path
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ck.pt"]
+    raw = torch.load(path, weights_only=True)
+    assert raw["format_version"] == checkpoint.FORMAT_VERSION
+    assert raw["counters"] == {"step": 3, "best": None}
+    loaded = checkpoint.load(path)
+    for k, v in obj["model"].items():
+        assert torch.equal(loaded["model"][k], v)
+
+
+def test_failed_save_leaves_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "ck.pt"
+    checkpoint.save(_ckpt(), path)
+    before = path.read_bytes()
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # a lambda cannot be pickled
+        checkpoint.save({"bad": lambda: None}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
+
+
+def test_load_rejects_a_random_file(tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(bytes(range(256)) * 10)
+    with pytest.raises(UserError, match="junk.pt: not a seq2seq checkpoint"):
+        checkpoint.load(junk)
+
+
+def test_load_rejects_a_torch_file_without_format_version(tmp_path):
+    path = tmp_path / "plain.pt"
+    torch.save({"model": {}}, path)
+    with pytest.raises(UserError, match="plain.pt"):
+        checkpoint.load(path)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(UserError, match="nope.pt: checkpoint not found"):
+        checkpoint.load(tmp_path / "nope.pt")
+
+
+def test_average_of_two_copies_equals_the_checkpoint(tmp_path):
+    obj = _ckpt()
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    checkpoint.save(obj, a)
+    checkpoint.save(obj, b)
+    avg = checkpoint.average([a, b])
+    assert avg["model"].keys() == obj["model"].keys()
+    for k, v in obj["model"].items():
+        assert torch.equal(avg["model"][k], v)
+        assert avg["model"][k].dtype == v.dtype
+    assert avg["config"] == obj["config"] and avg["processor"] == obj["processor"]
+
+
+def test_average_of_two_different_checkpoints_is_the_mean(tmp_path):
+    one, two = _ckpt(seed=0), _ckpt(seed=1)
+    checkpoint.save(one, tmp_path / "1.pt")
+    checkpoint.save(two, tmp_path / "2.pt")
+    avg = checkpoint.average([tmp_path / "1.pt", tmp_path / "2.pt"])
+    for k in one["model"]:
+        assert torch.allclose(avg["model"][k], (one["model"][k] + two["model"][k]) / 2)
+
+
+def test_average_refuses_checkpoints_of_different_runs(tmp_path):
+    one, other = _ckpt(), _ckpt()
+    other["processor"] = {"src_vocab": ["<pad>", "<unk>", "<s>", "</s>", "b"]}
+    checkpoint.save(one, tmp_path / "1.pt")
+    checkpoint.save(other, tmp_path / "2.pt")
+    with pytest.raises(UserError, match="2.pt"):
+        checkpoint.average([tmp_path / "1.pt", tmp_path / "2.pt"])
+
+
+def test_find_prefers_best_then_last(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    with pytest.raises(UserError, match="not a model directory"):
+        checkpoint.find(tmp_path)
+    checkpoint.save(_ckpt(), tmp_path / "checkpoints" / "last.pt")
+    assert checkpoint.find(tmp_path).name == "last.pt"
+    checkpoint.save(_ckpt(), tmp_path / "checkpoints" / "best.pt")
+    assert checkpoint.find(tmp_path).name == "best.pt"
+    assert checkpoint.find(tmp_path, "last").name == "last.pt"
+    assert checkpoint.find(tmp_path / "checkpoints" / "last.pt").name == "last.pt"
+    with pytest.raises(UserError, match="no such model directory"):
+        checkpoint.find(tmp_path / "missing")
