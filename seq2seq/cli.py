@@ -153,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--plot", help="write a 2-D PCA plot (PNG) of the sentences")
     em.set_defaults(func=cmd_embed)
 
+    av = sub.add_parser("average", help="average the weights of a run's last N checkpoints")
+    av.add_argument("run", help="run directory trained with train.keep_checkpoints > 0")
+    av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
+    av.add_argument("--out", help="output checkpoint (default: RUN/checkpoints/averaged.pt)")
+    av.set_defaults(func=cmd_average)
+
     d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
     d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
@@ -356,6 +362,20 @@ def cmd_embed(args) -> int:
         )
     if args.plot:
         print(f"wrote {plot_pca(lines, vectors, args.plot)}")
+    return 0
+
+
+def cmd_average(args) -> int:
+    from .training import checkpoint
+
+    paths = checkpoint.recent(Path(args.run) / "checkpoints")[-args.last :]
+    if not paths:
+        raise UserError(
+            f"{args.run}: no checkpoints/step-*.pt; train with train.keep_checkpoints > 0"
+        )
+    out = Path(args.out or Path(args.run) / "checkpoints" / "averaged.pt")
+    checkpoint.save(checkpoint.average(paths), out)
+    print(f"averaged {len(paths)} checkpoints -> {out}  (use it with --model {out})")
     return 0
 
 

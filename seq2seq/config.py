@@ -130,6 +130,7 @@ class TrainConfig:
     valid_max_sentences: int = 0  # decode only the first N dev sources for the metric; 0 = all
     metric: Literal["loss", "ppl", "wer", "per", "bleu", "chrf"] = "bleu"
     patience: int = 0  # stop after this many validations without improvement; 0 = never
+    keep_checkpoints: int = 0  # also keep the weights of the last N validations (for averaging)
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     seed: int = 1

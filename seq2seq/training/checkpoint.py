@@ -67,6 +67,18 @@ def find(run_or_file: str | Path, which: str = "best") -> Path:
     )
 
 
+def keep_recent(model_state: dict, folder: Path, step: int, keep: int) -> None:
+    """Write `step-N.pt` (weights only) and delete all but the `keep` most recent."""
+    save(model_state, folder / f"step-{step:08d}.pt")
+    for old in recent(folder)[:-keep]:
+        old.unlink()
+
+
+def recent(folder: str | Path) -> list[Path]:
+    """The run's `step-N.pt` checkpoints, oldest first."""
+    return sorted(Path(folder).glob("step-*.pt"))
+
+
 def average(paths: list[str | Path]) -> dict:
     """Element-wise mean of the model weights of several checkpoints of one run."""
     ckpts = [load(p) for p in paths]

@@ -266,6 +266,13 @@ class Trainer:
             c["bad_validations"] += 1
         self.schedule.validated(improved)
         self.save_last()
+        if self.cfg.train.keep_checkpoints:
+            checkpoint.keep_recent(
+                self._model_state(),
+                self.run_dir / "checkpoints",
+                c["step"],
+                self.cfg.train.keep_checkpoints,
+            )
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
         shown = ", ".join(

@@ -108,3 +108,19 @@ def test_find_prefers_best_then_last(tmp_path):
     assert checkpoint.find(tmp_path / "checkpoints" / "last.pt").name == "last.pt"
     with pytest.raises(UserError, match="no such model directory"):
         checkpoint.find(tmp_path / "missing")
+
+
+def test_keep_recent_keeps_the_last_n_and_average_cli_uses_them(tmp_path, capsys):
+    from seq2seq.cli import main
+
+    folder = tmp_path / "run" / "checkpoints"
+    for step in (10, 20, 30, 40):
+        checkpoint.keep_recent(_ckpt(seed=step), folder, step, keep=3)
+    assert [p.name for p in checkpoint.recent(folder)] == [f"step-{s:08d}.pt" for s in (20, 30, 40)]
+    assert main(["average", str(tmp_path / "run"), "--last", "2"]) == 0
+    avg = checkpoint.load(folder / "averaged.pt")
+    a, b = (checkpoint.load(folder / f"step-{s:08d}.pt") for s in (30, 40))
+    for k in avg["model"]:
+        assert torch.allclose(avg["model"][k], (a["model"][k] + b["model"][k]) / 2)
+    assert main(["average", str(tmp_path / "empty")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
