@@ -103,7 +103,27 @@ class RNNConfig:
             )
 
 
-ModelConfig = RNNConfig  # later model types join as a Union discriminated by `type`
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Pre-norm Transformer (Vaswani et al., 2017) with sinusoidal positions."""
+
+    type: Literal["transformer"] = "transformer"
+    layers: int = 6  # encoder layers
+    dec_layers: int = 0  # 0 = same as `layers`
+    d_model: int = 512
+    heads: int = 8
+    ff_size: int = 2048
+    dropout: float = 0.1
+    tie_embeddings: bool = True  # decoder input embedding shared with the output layer
+
+    def __post_init__(self):
+        if self.d_model % self.heads:
+            raise ValueError("`model.d_model` must be divisible by `model.heads`")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("`model.dropout` must be in [0, 1)")
+
+
+ModelConfig = RNNConfig | TransformerConfig  # discriminated by `type`
 
 
 @dataclass(frozen=True)
@@ -113,12 +133,12 @@ class TrainConfig:
     momentum: float = 0.0
     weight_decay: float = 0.0
     adam_betas: tuple[float, float] = (0.9, 0.999)
-    schedule: Literal["constant", "halving", "plateau"] = "halving"
+    schedule: Literal["constant", "halving", "plateau", "noam"] = "halving"
     halving_start_epoch: float = 5.0  # the paper: halve every half epoch after epoch 5
     halving_every: float = 0.5
     plateau_factor: float = 0.5
     plateau_patience: int = 1
-    warmup_steps: int = 0
+    warmup_steps: int = 0  # linear warm-up; with `noam`, the step of the peak lr
     clip_norm: float = 5.0  # 0 = no clipping
     label_smoothing: float = 0.0
     batch_tokens: int = 4096  # budget per batch: sentences * longest (source or target) length
@@ -161,7 +181,7 @@ class DecodeConfig:
 @dataclass(frozen=True)
 class Config:
     data: DataConfig = field(default_factory=lambda: DataConfig(dataset="cmudict"))
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig = field(default_factory=RNNConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)
 
@@ -252,8 +272,16 @@ def _coerce(tp, value, *, name: str, source: str):
     if origin in (Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(inner, value, name=name, source=source)
+        options = [a for a in args if a is not type(None)]
+        if len(options) > 1:  # dataclasses discriminated by their `type` field
+            kinds = {typing.get_args(typing.get_type_hints(a)["type"])[0]: a for a in options}
+            kind = value.get("type", next(iter(kinds))) if isinstance(value, dict) else None
+            if kind not in kinds:
+                raise UserError(
+                    f"{source}: `{name}.type` must be one of {', '.join(map(repr, kinds))}, got {kind!r}"
+                )
+            options = [kinds[kind]]
+        return _coerce(options[0], value, name=name, source=source)
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, prefix=name + ".", source=source)
     if origin is Literal:

@@ -7,8 +7,9 @@ from torch import nn
 from ..config import ModelConfig
 from .base import EncoderOutput, Seq2SeqModel
 from .rnn import RNNSeq2Seq
+from .transformer import TransformerSeq2Seq
 
-MODELS = {"rnn": RNNSeq2Seq}
+MODELS = {"rnn": RNNSeq2Seq, "transformer": TransformerSeq2Seq}
 
 
 def build_model(cfg: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> nn.Module:

@@ -3,7 +3,7 @@
 `halving` is the paper's: constant lr, then halved every `halving_every` epochs from epoch
 `halving_start_epoch` on (0.7 for 5 epochs, then 0.35, 0.175, ... every half epoch).
 `plateau` halves when the validation metric stops improving. Any schedule can be preceded
-by a linear warm-up.
+by a linear warm-up. `noam` is the Transformer's inverse-square-root decay after warm-up.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ class Schedule:
 
     def factor(self) -> float:
         cfg, step = self.cfg, self.step_count
+        if cfg.schedule == "noam":  # inverse square root after a linear warm-up; peak = lr
+            w = max(1, cfg.warmup_steps)
+            return min((step + 1) ** -0.5, (step + 1) * w**-1.5) * w**0.5
         f = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         if cfg.schedule == "halving":
             epoch = step / self.steps_per_epoch
