@@ -102,6 +102,11 @@ class Trainer:
             rank=self.dist.rank,
             world_size=self.dist.world_size,
         )
+        if len(self.sampler) == 0:
+            raise UserError(
+                f"only {len(self.sampler.epoch_batches(0))} batches per epoch for {self.dist.world_size} "
+                "processes; use fewer processes or a smaller train.batch_tokens / batch_size"
+            )
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
         self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
         self.counters = {
@@ -331,48 +336,10 @@ class Trainer:
             mininterval=1.0,
         )
         stop = c["step"] >= total
-        zero = torch.zeros((), device=self.device)
-        window_loss, window_tokens, window_start = zero, 0, time.perf_counter()
         with self._ctrl_c_finishes_the_step():
             while not stop:
-                for idx in self.sampler:  # this epoch's remaining batches
-                    t0 = time.perf_counter()
-                    batch = collate([self.train_examples[i] for i in idx])
-                    window_loss = window_loss + self.train_step(batch)
-                    c["step"] += 1
-                    c["tokens"] += self.step_tokens
-                    window_tokens += batch.n_tgt_tokens
-                    c["train_seconds"] += time.perf_counter() - t0
-                    bar.update(1)
-                    if c["step"] % 50 == 0:
-                        rate = window_tokens / (time.perf_counter() - window_start)
-                        bar.set_postfix_str(
-                            f"loss {float(window_loss) / window_tokens:.3f} "
-                            f"lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
-                        )
-                    valid_now = (
-                        self.cfg.train.valid_every and c["step"] % self.cfg.train.valid_every == 0
-                    )
-                    interrupted, out_of_time = map(
-                        bool,
-                        distributed.from_main(
-                            [self._stop_requested, self._out_of_time()], self.dist, self.device
-                        ),
-                    )
-                    if interrupted:
-                        self.save_last()
-                        bar.close()
-                        raise Interrupted(
-                            f"interrupted at step {c['step']}; saved "
-                            f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume"
-                        )
-                    if c["step"] >= total or out_of_time or valid_now:
-                        break
-                else:  # the epoch ended: validate here only when valid_every is 0
-                    if self.cfg.train.valid_every:
-                        continue
-                last_loss = float(window_loss) / max(1, window_tokens)
-                early = self.validate(last_loss) if self.dist.is_main else False
+                train_loss = self._train_until_validation(bar, total)
+                early = self.validate(train_loss) if self.dist.is_main else False
                 early, out_of_time, halvings = distributed.from_main(
                     [early, self._out_of_time(), self.schedule.plateau_halvings],
                     self.dist,
@@ -381,7 +348,6 @@ class Trainer:
                 if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
                     self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
                 stop = bool(early or out_of_time) or c["step"] >= total
-                window_loss, window_tokens, window_start = zero, 0, time.perf_counter()
         bar.close()
         return {
             "steps": c["step"],
@@ -389,6 +355,40 @@ class Trainer:
             "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
             f"best_dev_{self.cfg.train.metric}": c["best"],
         }
+
+    def _train_until_validation(self, bar, total: int) -> float:
+        """Steps up to the next validation point (epoch end or every `valid_every` steps, the
+        step budget, the time limit); returns the mean training loss per target token."""
+        c, every = self.counters, self.cfg.train.valid_every
+        loss_sum, tokens, start = torch.zeros((), device=self.device), 0, time.perf_counter()
+        while True:
+            for idx in self.sampler:  # this epoch's remaining batches
+                t0 = time.perf_counter()
+                batch = collate([self.train_examples[i] for i in idx])
+                loss_sum = loss_sum + self.train_step(batch)
+                c["step"], c["tokens"] = c["step"] + 1, c["tokens"] + self.step_tokens
+                tokens += batch.n_tgt_tokens
+                c["train_seconds"] += time.perf_counter() - t0
+                bar.update(1)
+                if c["step"] % 50 == 0:  # the only host sync, for the progress bar
+                    rate = tokens / (time.perf_counter() - start)
+                    bar.set_postfix_str(
+                        f"loss {float(loss_sum) / tokens:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                    )
+                interrupted, out_of_time = distributed.from_main(
+                    [self._stop_requested, self._out_of_time()], self.dist, self.device
+                )
+                if interrupted:
+                    self.save_last()
+                    bar.close()
+                    raise Interrupted(
+                        f"interrupted at step {c['step']}; saved "
+                        f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume"
+                    )
+                if c["step"] >= total or out_of_time or (every and c["step"] % every == 0):
+                    return float(loss_sum) / max(1, tokens)
+            if not every:  # the epoch ended
+                return float(loss_sum) / max(1, tokens)
 
 
 def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
