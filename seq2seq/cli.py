@@ -153,6 +153,27 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--plot", help="write a 2-D PCA plot (PNG) of the sentences")
     em.set_defaults(func=cmd_embed)
 
+    rp = sub.add_parser(
+        "reproduce", help="reproduce a paper's results with one command (sutskever2014)"
+    )
+    rp.add_argument("paper", choices=["sutskever2014"])
+    rp.add_argument("--data", choices=["multi30k"], default="multi30k")
+    rp.add_argument("--pair", default="de-en")
+    rp.add_argument(
+        "--from", dest="from_dir", help="a local copy of the corpus (default: download)"
+    )
+    rp.add_argument(
+        "--preset",
+        default="cpu",
+        choices=["cpu", "paper", "tiny"],
+        help="cpu: a few hours on 2 cores; paper: 4x1000 (a GPU); tiny: a smoke test",
+    )
+    rp.add_argument(
+        "--work", default="runs/sutskever2014", help="checkpoints and caches (resumable)"
+    )
+    rp.add_argument("--report", default="reports/sutskever2014", help="where the report goes")
+    rp.set_defaults(func=cmd_reproduce)
+
     av = sub.add_parser("average", help="average the weights of a run's last N checkpoints")
     av.add_argument("run", help="run directory trained with train.keep_checkpoints > 0")
     av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
@@ -362,6 +383,15 @@ def cmd_embed(args) -> int:
         )
     if args.plot:
         print(f"wrote {plot_pca(lines, vectors, args.plot)}")
+    return 0
+
+
+def cmd_reproduce(args) -> int:
+    from .reproduce import reproduce
+
+    summary = reproduce(args.preset, args.from_dir, args.work, args.report, pair=args.pair)
+    print(json.dumps(summary["table1"], indent=2))
+    print(f"report: {Path(args.report) / 'report.md'}")
     return 0
 
 
