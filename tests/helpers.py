@@ -151,3 +151,14 @@ def quick_trained_model(steps: int = 20, *, seed: int = 0):
         loss.backward()
         opt.step()
     return model.eval(), examples
+
+
+def padded_inputs(tgt_steps: int = 5):
+    """A fixed batch for protocol tests: 3 sources of lengths 7, 5, 2 (padded) and tgt_in."""
+    torch.manual_seed(1)
+    src = torch.randint(4, 13, (3, 7))
+    src_len = torch.tensor([7, 5, 2])
+    for i, n in enumerate(src_len.tolist()):
+        src[i, n:] = 0
+    tgt_in = torch.cat([torch.full((3, 1), 2), torch.randint(4, 11, (3, tgt_steps))], 1)
+    return src, src_len, tgt_in

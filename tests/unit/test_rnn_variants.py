@@ -3,6 +3,7 @@ attention is a distribution over real source positions, the bridge fits any dept
 
 import pytest
 import torch
+from helpers import padded_inputs
 
 from seq2seq.config import RNNConfig
 from seq2seq.decoding import beam_search, greedy_search
@@ -27,13 +28,7 @@ def make(seed=0, **kw):
 
 
 def inputs():
-    torch.manual_seed(1)
-    src = torch.randint(4, 13, (3, 7))
-    src_len = torch.tensor([7, 5, 2])
-    for i, n in enumerate(src_len.tolist()):
-        src[i, n:] = 0
-    tgt_in = torch.cat([torch.full((3, 1), 2), torch.randint(4, 11, (3, 5))], 1)
-    return src, src_len, tgt_in
+    return padded_inputs(5)
 
 
 @pytest.mark.parametrize("name", VARIANTS)

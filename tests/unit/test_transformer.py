@@ -1,6 +1,7 @@
 """The Transformer keeps the protocol: cached incremental decoding == full recomputation."""
 
 import torch
+from helpers import padded_inputs
 
 from seq2seq.config import TrainConfig, TransformerConfig, config_from_dict
 from seq2seq.decoding import beam_search, greedy_search
@@ -15,13 +16,7 @@ def make(seed=0):
 
 
 def inputs():
-    torch.manual_seed(1)
-    src = torch.randint(4, 13, (3, 7))
-    src_len = torch.tensor([7, 5, 2])
-    for i, n in enumerate(src_len.tolist()):
-        src[i, n:] = 0
-    tgt_in = torch.cat([torch.full((3, 1), 2), torch.randint(4, 11, (3, 6))], 1)
-    return src, src_len, tgt_in
+    return padded_inputs(6)
 
 
 def test_incremental_decoding_with_cache_equals_full_recomputation():
