@@ -348,6 +348,12 @@ class Trainer:
                 if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
                     self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
                 stop = bool(early or out_of_time) or c["step"] >= total
+                if early:
+                    self.log(f"early stop: no improvement in {self.cfg.train.patience} validations")
+                elif out_of_time and c["step"] < total:
+                    self.log(
+                        f"time limit reached (train.max_minutes = {self.cfg.train.max_minutes:g})"
+                    )
         bar.close()
         return {
             "steps": c["step"],
