@@ -44,6 +44,8 @@ class Translator:
         """`precision`: fp32, bf16 (autocast) or int8 (dynamic quantisation, CPU)."""
         self.processor, self.cfg, self.device = processor, cfg, torch.device(device)
         self.precision = precision
+        if precision == "int8" and self.device.type != "cpu":
+            raise UserError("--precision int8 is for CPU decoding; on a GPU use bf16")
         self.model = quantize_int8(model.eval()) if precision == "int8" else model.eval()
 
     def _autocast(self):
