@@ -80,7 +80,13 @@ class Translator:
             else:
                 _check_compatible(first, cfg, ckpt["processor"], path)
             model = build_model(cfg.model, len(first[1].src_vocab), len(first[1].tgt_vocab))
-            model.load_state_dict(ckpt["model"])
+            try:
+                model.load_state_dict(ckpt["model"])
+            except RuntimeError:
+                raise UserError(
+                    f"{path}: its weights do not fit the model its config describes "
+                    "(written by another version of seq2seq?); retrain or convert it"
+                ) from None
             models.append(model.to(device))
         model = models[0] if len(models) == 1 else Ensemble(models)
         return cls(model, first[1], first[0], device=device, precision=precision)

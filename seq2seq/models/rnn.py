@@ -18,7 +18,7 @@ from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
 from .attention import Attention
 from .base import EncoderOutput
-from .stacked import StackedRNN
+from .stacked import make_stack
 
 
 class RNNSeq2Seq(nn.Module):
@@ -33,8 +33,8 @@ class RNNSeq2Seq(nn.Module):
         self.src_emb = nn.Embedding(src_vocab_size, E, padding_idx=PAD_ID)
         self.tgt_emb = nn.Embedding(tgt_vocab_size, E, padding_idx=PAD_ID)
         rnn_opts = {"dropout": cfg.dropout, "residual": cfg.residual}
-        self.encoder = StackedRNN(cfg.cell, E, H, L, bidirectional=cfg.bidirectional, **rnn_opts)
-        self.decoder = StackedRNN(cfg.cell, E + extra_input, H, L, **rnn_opts)
+        self.encoder = make_stack(cfg.cell, E, H, L, bidirectional=cfg.bidirectional, **rnn_opts)
+        self.decoder = make_stack(cfg.cell, E + extra_input, H, L, **rnn_opts)
         self.bridge = (
             nn.ModuleList(nn.Linear(2 * H, H) for _ in range(n_states))
             if cfg.bidirectional

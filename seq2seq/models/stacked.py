@@ -1,5 +1,6 @@
-"""A stack of recurrent layers: the fused multi-layer LSTM/GRU, or (with residual
-connections) one fused layer at a time with the input added to each layer's output.
+"""A stack of recurrent layers: the fused multi-layer LSTM/GRU (`make_stack` returns the
+plain torch module, so its weights keep torch's names), or with residual connections one
+fused layer at a time with the input added to each layer's output.
 """
 
 from __future__ import annotations
@@ -9,7 +10,36 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 
+def make_stack(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    layers: int,
+    *,
+    dropout: float,
+    residual: bool = False,
+    bidirectional: bool = False,
+) -> nn.Module:
+    """A module called as `(x, state) -> (outputs, final state of every layer)`."""
+    if residual:
+        return StackedRNN(
+            cell, input_size, hidden_size, layers, dropout=dropout, bidirectional=bidirectional
+        )
+    rnn = nn.LSTM if cell == "lstm" else nn.GRU
+    inner_dropout = dropout if layers > 1 else 0.0
+    return rnn(
+        input_size,
+        hidden_size,
+        layers,
+        dropout=inner_dropout,
+        batch_first=True,
+        bidirectional=bidirectional,
+    )
+
+
 class StackedRNN(nn.Module):
+    """Residual stack: one fused layer at a time, each layer's input added to its output."""
+
     def __init__(
         self,
         cell: str,
@@ -18,43 +48,29 @@ class StackedRNN(nn.Module):
         layers: int,
         *,
         dropout: float,
-        residual: bool = False,
         bidirectional: bool = False,
     ):
         super().__init__()
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
-        self.residual, self.layers, self.is_lstm = residual, layers, cell == "lstm"
-        self.dirs = 2 if bidirectional else 1
-        if not residual:
-            self.rnn = rnn(
-                input_size,
+        self.layers, self.is_lstm, self.dirs = layers, cell == "lstm", 2 if bidirectional else 1
+        out = hidden_size * self.dirs
+        self.stack = nn.ModuleList(
+            rnn(
+                input_size if i == 0 else out,
                 hidden_size,
-                layers,
-                dropout=dropout if layers > 1 else 0.0,
+                1,
                 batch_first=True,
                 bidirectional=bidirectional,
             )
-        else:
-            out = hidden_size * self.dirs
-            self.stack = nn.ModuleList(
-                rnn(
-                    input_size if i == 0 else out,
-                    hidden_size,
-                    1,
-                    batch_first=True,
-                    bidirectional=bidirectional,
-                )
-                for i in range(layers)
-            )
-            self.dropout = nn.Dropout(dropout)
+            for i in range(layers)
+        )
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, state=None):
         """x: (B, T, I) or a PackedSequence; state: (h, c) or h, each (layers * dirs, B, H).
 
         Returns the top layer's outputs (same kind as x) and the final state of every layer.
         """
-        if not self.residual:
-            return self.rnn(x, state)
         finals = []
         for i, layer in enumerate(self.stack):
             sl = slice(i * self.dirs, (i + 1) * self.dirs)
