@@ -32,6 +32,19 @@ from . import checkpoint, distributed
 from .optim import Schedule, build_optimizer
 
 
+def sequence_loss(
+    logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Summed token cross-entropy of (B, T, V) logits against (B, T) targets; padding ignored."""
+    return F.cross_entropy(
+        logits.float().flatten(0, 1),  # (B*T, V)
+        targets.flatten(),
+        ignore_index=PAD_ID,
+        reduction="sum",
+        label_smoothing=label_smoothing,
+    )
+
+
 def _log(message: str) -> None:
     """Progress messages go to stderr (stdout carries results), around the progress bar."""
     tqdm.write(message, file=sys.stderr)
@@ -189,13 +202,7 @@ class Trainer:
             logits = (net or self.model)(
                 batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device)
             )
-        return F.cross_entropy(
-            logits.float().flatten(0, 1),  # (B*T, V)
-            batch.tgt_out.to(self.device).flatten(),
-            ignore_index=PAD_ID,
-            reduction="sum",
-            label_smoothing=label_smoothing,
-        )
+        return sequence_loss(logits, batch.tgt_out.to(self.device), label_smoothing)
 
     def train_step(self, batch) -> torch.Tensor:
         """One update; returns the summed token loss as a tensor (no host sync on one process).
