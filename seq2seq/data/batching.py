@@ -67,6 +67,7 @@ class BucketSampler:
         self.batch_tokens, self.batch_size, self.seed = batch_tokens, batch_size, seed
         self.rank, self.world_size = rank, world_size
         self.epoch, self.position = 0, 0  # position = batches of this epoch already consumed
+        self._len: int | None = None
 
     def epoch_batches(self, epoch: int) -> list[list[int]]:
         """All ranks' batches of `epoch` (a pure function of seed and epoch)."""
@@ -95,7 +96,10 @@ class BucketSampler:
         return batches[:usable] if self.world_size > 1 else batches
 
     def __len__(self) -> int:
-        return len(self.epoch_batches(0)) // self.world_size
+        """Batches per epoch for this rank, counted on epoch 0 (later epochs may differ slightly)."""
+        if self._len is None:
+            self._len = len(self.epoch_batches(0)) // self.world_size
+        return self._len
 
     def __iter__(self) -> Iterator[list[int]]:
         """This rank's remaining batches of the current epoch; then moves to the next."""
