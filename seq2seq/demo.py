@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
@@ -52,7 +51,3 @@ def run_demo(out: Path, overrides: list[str] = ()) -> dict:
     print(f"\nrun directory: {out}  (config.yaml, metrics.json, train/dev/test.tsv, checkpoints/)")
     print(f"try: echo hello | .venv/bin/seq2seq translate --model {out}")
     return {"summary": summary, **metrics}
-
-
-if __name__ == "__main__":
-    print(json.dumps(run_demo(Path("runs/demo")), indent=2))

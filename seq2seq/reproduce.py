@@ -135,9 +135,7 @@ class Reproduction:
         out = self.work / name
         t0 = time.time()
         train(config_from_dict(self.config(**kw), source=name), out)
-        self.results.setdefault("train_seconds", {})[name] = self.results.get(
-            "train_seconds", {}
-        ).get(name) or round(time.time() - t0)
+        self.results.setdefault("train_seconds", {}).setdefault(name, round(time.time() - t0))
         return out
 
     def hyps_of(self, key: str, runs: list[Path], beam: int) -> list[str]:

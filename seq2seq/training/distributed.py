@@ -60,6 +60,9 @@ def from_main(values: list[float], info: Dist, device) -> list[float]:
     return t.tolist()
 
 
-def barrier(info: Dist) -> None:
-    if info.enabled:
-        dist.barrier()
+def shutdown(info: Dist, *, clean: bool = True) -> None:
+    """Leave the process group; without this, gloo's threads can abort the process at exit."""
+    if info.enabled and dist.is_initialized():
+        if clean:
+            dist.barrier()  # no rank leaves while another still talks to it
+        dist.destroy_process_group()

@@ -406,4 +406,11 @@ class Trainer:
 
 def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
     """Train (or resume) a model in `run_dir`; returns a summary of the run."""
-    return Trainer(cfg, run_dir, progress=progress, log=log).run()
+    trainer = Trainer(cfg, run_dir, progress=progress, log=log)
+    try:
+        summary = trainer.run()
+    except BaseException:
+        distributed.shutdown(trainer.dist, clean=False)
+        raise
+    distributed.shutdown(trainer.dist)
+    return summary
