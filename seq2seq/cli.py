@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .errors import UserError
+from .runtime import keep_freed_memory
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .training.loop import Interrupted
 
+    keep_freed_memory()
     try:
         return args.func(args) or 0
     except UserError as e:

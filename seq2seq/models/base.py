@@ -1,6 +1,8 @@
 """The protocol every model keeps, so every decoder, ensemble and analysis works with it.
 
-- `forward(src, src_len, tgt_in) -> logits (B, T, V)`: teacher forcing, whole sequence.
+- `forward(src, src_len, tgt_in, keep=None) -> logits (B, T, V)`: teacher forcing, whole
+  sequence; with a (B, T) bool `keep`, logits (N, V) at those positions only (training
+  passes the non-padding ones, so the output layer does no work on padding).
 - `encode(src, src_len) -> EncoderOutput`: includes the sentence vector.
 - `init_state(enc) -> DecoderState`.
 - `step(tokens (N,), state) -> (log_probs (N, V), state, attention (N, S) or None)`.
@@ -28,7 +30,11 @@ class EncoderOutput:
 
 class Seq2SeqModel(Protocol):
     def forward(
-        self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor
+        self,
+        src: torch.Tensor,
+        src_len: torch.Tensor,
+        tgt_in: torch.Tensor,
+        keep: torch.Tensor | None = None,
     ) -> torch.Tensor: ...
 
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> EncoderOutput: ...

@@ -103,7 +103,11 @@ class RNNSeq2Seq(nn.Module):
         return torch.log_softmax(logits.float(), dim=-1), state, att
 
     def forward(
-        self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor
+        self,
+        src: torch.Tensor,
+        src_len: torch.Tensor,
+        tgt_in: torch.Tensor,
+        keep: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher forcing. Without input-dependent feedback (no attention, or Luong attention
         without input feeding) the decoder runs fused over the whole target at once."""
@@ -120,7 +124,9 @@ class RNNSeq2Seq(nn.Module):
                 o, state, _ = self._step_core(y[:, t], state)
                 steps.append(o)
             out = torch.stack(steps, dim=1)  # (B, T, H)
-        return self.out(self.dropout(out))  # (B, T, V)
+        if keep is not None:
+            out = out[keep]  # (N, H)
+        return self.out(self.dropout(out))  # (B, T, V) or (N, V)
 
     # -- one decoder step ----------------------------------------------------------------
 

@@ -162,8 +162,12 @@ class TransformerSeq2Seq(nn.Module):
         return torch.log_softmax(logits.float(), -1), state, att.squeeze(1)
 
     def forward(
-        self, src: torch.Tensor, src_len: torch.Tensor, tgt_in: torch.Tensor
+        self,
+        src: torch.Tensor,
+        src_len: torch.Tensor,
+        tgt_in: torch.Tensor,
+        keep: torch.Tensor | None = None,
     ) -> torch.Tensor:
         state = self.init_state(self.encode(src, src_len))
         y, _, _ = self._decoder(self._embed(self.tgt_emb, tgt_in), state, cache=False)
-        return self.out(y)  # (B, T, V)
+        return self.out(y if keep is None else y[keep])  # (B, T, V) or (N, V)

@@ -17,7 +17,6 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..config import Config, config_to_dict, save_config
@@ -27,22 +26,11 @@ from ..decoding.batched import decode_all
 from ..errors import UserError
 from ..evaluation import is_better, perplexity, score
 from ..models import build_model, count_parameters
+from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
 from . import checkpoint, distributed
+from .loss import token_loss
 from .optim import Schedule, build_optimizer
-
-
-def sequence_loss(
-    logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0
-) -> torch.Tensor:
-    """Summed token cross-entropy of (B, T, V) logits against (B, T) targets; padding ignored."""
-    return F.cross_entropy(
-        logits.float().flatten(0, 1),  # (B*T, V)
-        targets.flatten(),
-        ignore_index=PAD_ID,
-        reduction="sum",
-        label_smoothing=label_smoothing,
-    )
 
 
 def _log(message: str) -> None:
@@ -82,6 +70,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
+        keep_freed_memory()
         torch.manual_seed(cfg.train.seed)
         self.device = pick_device(self.dist.local_rank)
         self.amp = autocast_dtype(cfg.train.precision, self.device)
@@ -198,11 +187,13 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=self.amp)
 
     def _loss_sum(self, batch, label_smoothing: float = 0.0, net=None) -> torch.Tensor:
+        targets = batch.tgt_out.to(self.device)
+        keep = targets != PAD_ID  # the output layer and the loss see real tokens only
         with self._autocast():
             logits = (net or self.model)(
-                batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device)
-            )
-        return sequence_loss(logits, batch.tgt_out.to(self.device), label_smoothing)
+                batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device), keep
+            )  # (N, V)
+        return token_loss(logits, targets[keep], label_smoothing)
 
     def train_step(self, batch) -> torch.Tensor:
         """One update; returns the summed token loss as a tensor (no host sync on one process).

@@ -2,7 +2,7 @@
 
 import torch
 
-from seq2seq.training.loop import sequence_loss
+from seq2seq.training.loss import sequence_loss
 
 
 def logits_and_targets():
@@ -27,3 +27,35 @@ def test_label_smoothing_mixes_in_the_uniform_distribution():
     uniform = -logp.mean(-1)[real].sum()
     assert torch.allclose(sequence_loss(logits, targets, eps), (1 - eps) * nll + eps * uniform)
     assert not torch.allclose(sequence_loss(logits, targets, eps), nll)
+
+
+def test_fused_loss_matches_torch_cross_entropy_value_and_gradient():
+    import torch.nn.functional as F
+
+    from seq2seq.training.loss import token_loss
+
+    torch.manual_seed(1)
+    for eps in (0.0, 0.1):
+        logits = torch.randn(7, 11, requires_grad=True)
+        targets = torch.randint(0, 11, (7,))
+        ours = token_loss(logits, targets, eps)
+        (g_ours,) = torch.autograd.grad(ours * 3.0, logits)
+        ref = F.cross_entropy(logits, targets, reduction="sum", label_smoothing=eps)
+        (g_ref,) = torch.autograd.grad(ref * 3.0, logits)
+        assert torch.allclose(ours, ref, atol=1e-5)
+        assert torch.allclose(g_ours, g_ref, atol=1e-6)
+
+
+def test_forward_with_keep_gives_the_logits_of_the_kept_positions():
+    from helpers import char_examples, make_pairs, tiny_model
+
+    from seq2seq.data import collate
+
+    examples, V = char_examples(make_pairs(6, seed=3, min_len=1, max_len=7))
+    model, batch = tiny_model(V, V), collate(examples)
+    keep = batch.tgt_out != 0
+    assert not keep.all()  # the batch has padding to leave out
+    full = model(batch.src, batch.src_len, batch.tgt_in)
+    kept = model(batch.src, batch.src_len, batch.tgt_in, keep)
+    assert kept.shape == (int(keep.sum()), V)
+    assert torch.allclose(kept, full[keep], atol=1e-6)
