@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check seq2seq tests bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/train_speed.py
+	bench/peers/setup.sh
+	$(BIN)/python bench/compare.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

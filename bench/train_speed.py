@@ -41,7 +41,7 @@ def tokenized(path: Path, out: Path) -> str:
     return str(out)
 
 
-def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
+def measure(precision: str, steps: int, warmup: int, work: Path, attention: bool = False) -> dict:
     src = tokenized(DATA / "train.de.gz", work / "train.de")
     tgt = tokenized(DATA / "train.en.gz", work / "train.en")
     word = {"kind": "word", "max_vocab": 10000}
@@ -51,9 +51,16 @@ def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
                 "train": {"src": src, "tgt": tgt},
                 "src_tokenizer": word,
                 "tgt_tokenizer": word,
-                "reverse_source": True,
+                "reverse_source": not attention,  # as the peers' runs
             },
-            "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
+            "model": {
+                "layers": 2,
+                "emb_size": 256,
+                "hidden_size": 512,
+                "dropout": 0.2,
+                # the peers' attention model: Luong general with input feeding
+                **({"attention": "general", "input_feeding": True} if attention else {}),
+            },
             "train": {
                 "optimizer": "adam",
                 "lr": 0.001,
@@ -65,7 +72,8 @@ def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
             },
         }
     )
-    trainer = Trainer(cfg, work / f"run-{precision}", progress=False, log=lambda *_: None)
+    run = work / f"run-{precision}{'-attn' if attention else ''}"
+    trainer = Trainer(cfg, run, progress=False, log=lambda *_: None)
     rates, batches = [], iter(trainer.sampler)
     for i in range(warmup + steps):
         batch = collate([trainer.train_examples[j] for j in next(batches)])
@@ -74,6 +82,8 @@ def measure(precision: str, steps: int, warmup: int, work: Path) -> dict:
         if i >= warmup:
             rates.append(batch.n_tgt_tokens / (time.perf_counter() - t0))
     return {
+        "system": "seq2seq",
+        "attention": attention,
         "precision": precision,
         "median_tgt_tok_s": round(statistics.median(rates)),
         "steps": steps,

@@ -9,7 +9,9 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=${BENCH_VENV_ROOT:-$(cd "$HERE/../.." && pwd)/.bench-venv}
-C=$HERE/constraints.txt
+# The torch pin comes from the project's one constraints file.
+C=$(mktemp)
+grep -E '^torch==' "$HERE/../../constraints.txt" > "$C"
 mkdir -p "$ROOT"
 
 installed() { # peer python-check
