@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import torch
-
 from train_speed import measure
 
 HERE = Path(__file__).resolve().parent
