@@ -27,6 +27,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	bench/peers/setup.sh
 	$(BIN)/python bench/compare.py
+	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/flops.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

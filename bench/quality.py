@@ -1,0 +1,221 @@
+"""Quality after equal training time, and decoding speed, of seq2seq and OpenNMT-py side by side.
+
+Both train the peers' benchmark model (no attention, reversed source; `bench/peers/`) for the
+same number of training seconds, then decode: dev BLEU (greedy) after equal wall-clock, and
+greedy and beam-5 sentences/s with test BLEU on test_2016_flickr (batches of 64 sentences,
+2 threads). seq2seq stops on its own clock (`train.max_minutes`); OpenNMT-py gets the number of
+steps its measured speed (`--onmt-tok-s`, from `bench/compare.py` in the same run) allows, and its
+own log's elapsed seconds are reported beside it. BLEU is sacreBLEU on the lower-cased word
+tokens every system sees (`tokenize none`), so the systems are scored alike. Decoding time is
+each toolkit's own in-process figure (model loading excluded). Results: `bench/results/quality.json`.
+
+    .venv/bin/python bench/quality.py [--budget 600] [--onmt-tok-s 1672]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sacrebleu
+import torch
+
+from seq2seq.config import config_from_dict
+from seq2seq.training import train
+from seq2seq.translator import Translator
+
+HERE = Path(__file__).resolve().parent
+VENVS = HERE.parent / ".bench-venv"
+THREADS = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}
+BEAMS = (1, 5)
+
+
+def read(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def score(hyps: list[str], refs: list[str]) -> float:
+    return round(sacrebleu.corpus_bleu(hyps, [refs], tokenize="none").score, 2)
+
+
+# -- OpenNMT-py ----------------------------------------------------------------------------------
+
+
+def onmt_train(work: Path, steps: int) -> tuple[Path, float]:
+    """Train for `steps`; returns the final checkpoint and the training seconds by its own log."""
+    sys.path.insert(0, str(HERE / "peers"))
+    from run_peer import onmt_config
+
+    run = work / "runs" / "onmt_quality"
+    run.mkdir(parents=True, exist_ok=True)
+    args = argparse.Namespace(work=work, attention=False, steps=steps, log_every=25, venvs=VENVS)
+    cfg, cmd = onmt_config(args, run)
+    (run / "config.yaml").write_text(cfg)
+    log = run / "train.log"
+    with open(log, "w") as f:
+        subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **THREADS})
+    model = run / f"model_step_{steps}.pt"
+    if not model.is_file():
+        sys.exit(f"OpenNMT-py wrote no {model}; see {log}")
+    # its log gives seconds since start (data loading included) at every 25th step: the
+    # training time is the rate between the first and the last report, times the steps
+    marks = [
+        (int(a), float(b))
+        for a, b in re.findall(r"Step (\d+)/.*?tok/s;\s+(\d+) sec", log.read_text())
+    ]
+    if len(marks) < 2:
+        return model, float("nan")
+    (s0, t0), (s1, t1) = marks[0], marks[-1]
+    return model, (t1 - t0) / (s1 - s0) * s1
+
+
+def onmt_decode(model: Path, src: Path, beam: int, out: Path) -> tuple[list[str], float]:
+    """Translate `src`; returns the hypotheses and OpenNMT-py's own translation time."""
+    cmd = [str(VENVS / "onmt/bin/onmt_translate"), "-model", str(model), "-src", str(src)]
+    cmd += ["-output", str(out), "-beam_size", str(beam), "-batch_size", "64", "-report_time"]
+    cmd += ["-max_length", "100"]
+    r = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, **THREADS}, check=False
+    )
+    m = re.search(r"Total translation time \(s\): ([\d.]+)", r.stdout + r.stderr)
+    if r.returncode or not m:
+        sys.exit(f"onmt_translate failed:\n{(r.stdout + r.stderr)[-2000:]}")
+    return read(out), float(m[1])
+
+
+# -- seq2seq -------------------------------------------------------------------------------------
+
+
+def ours_train(work: Path, budget: float, precision: str) -> tuple[Path, dict]:
+    tok = work / "tok"
+    word = {"kind": "word", "max_vocab": 10000}
+    cfg = config_from_dict(
+        {
+            "data": {
+                "train": {"src": str(tok / "train.de"), "tgt": str(tok / "train.en")},
+                "src_tokenizer": word,
+                "tgt_tokenizer": word,
+                "reverse_source": True,
+            },
+            "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
+            "train": {
+                "optimizer": "adam",
+                "lr": 0.001,
+                "schedule": "constant",
+                "clip_norm": 5,
+                "batch_size": 64,
+                "precision": precision,
+                "epochs": 1000,
+                "max_minutes": budget / 60,
+                "valid_every": 10**9,
+                "metric": "loss",
+            },
+            "decode": {"max_len_a": 0, "max_len_b": 100, "batch_size": 64},
+        },
+        source="bench/quality.py",
+    )
+    run = work / "runs" / f"seq2seq_quality_{precision}"
+    summary = train(cfg, run, progress=False, log=lambda *_: None)
+    return run, summary
+
+
+def ours_decode(run: Path, src: list[str], beam: int, precision: str) -> tuple[list[str], float]:
+    t = Translator.load(run, precision=precision)
+    t0 = time.perf_counter()
+    hyps = t.translate(src, beam=beam, greedy=beam == 1)
+    return hyps, time.perf_counter() - t0
+
+
+# -- the comparison ------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=float, default=600, help="training seconds per system")
+    ap.add_argument(
+        "--onmt-tok-s",
+        type=float,
+        help="OpenNMT-py's measured target tokens/s (default: bench/results/compare.json)",
+    )
+    ap.add_argument("--precision", default="bf16", help="seq2seq's training precision")
+    ap.add_argument("--limit", type=int, default=0, help="decode only N sentences (a smoke test)")
+    args = ap.parse_args()
+    tok_s = args.onmt_tok_s or next(
+        r["median_tgt_tok_s"]
+        for r in json.loads((HERE / "results" / "compare.json").read_text())
+        if r.get("peer") == "OpenNMT-py" and not r["attention"]
+    )
+    torch.set_num_threads(2)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        subprocess.run([sys.executable, str(HERE / "peers" / "prepare.py"), str(work)], check=True)
+        tok, rev = work / "tok", work / "tok_rev"
+        if args.limit:
+            for d in (tok, rev):
+                for f in d.glob("[vt][ae][ls]*.*"):  # val.*, test_2016_flickr.*
+                    f.write_text("\n".join(read(f)[: args.limit]) + "\n", encoding="utf-8")
+        dev_ref, test_ref = read(tok / "val.en"), read(tok / "test_2016_flickr.en")
+        tgt_per_step = 64 * (sum(len(s.split()) + 1 for s in read(tok / "train.en")) / 29000)
+        steps = max(1, round(args.budget * tok_s / tgt_per_step))
+
+        model, seconds = onmt_train(work, steps)
+        dev, _ = onmt_decode(model, rev / "val.de", 1, work / "onmt.dev")
+        row = {"system": "OpenNMT-py 3.5.1 fp32", "train_steps": steps, "train_seconds": seconds}
+        row["dev_bleu_greedy"] = score(dev, dev_ref)
+        for beam in BEAMS:
+            hyps, sec = onmt_decode(model, rev / "test_2016_flickr.de", beam, work / "onmt.test")
+            row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
+            row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+        run, summary = ours_train(work, args.budget, args.precision)
+        src_dev, src_test = read(tok / "val.de"), read(tok / "test_2016_flickr.de")
+        for decode_precision in dict.fromkeys(["fp32", args.precision, "int8"]):
+            row = {
+                "system": f"seq2seq {args.precision} training, {decode_precision} decoding",
+                "train_steps": summary["steps"],
+                "train_seconds": summary["train_seconds"],
+            }
+            row["dev_bleu_greedy"] = score(
+                ours_decode(run, src_dev, 1, decode_precision)[0], dev_ref
+            )
+            for beam in BEAMS:
+                hyps, sec = ours_decode(run, src_test, beam, decode_precision)
+                row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
+                row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+
+    peer = rows[0]
+    print(f"\n{'system':44s} steps  train s  dev BLEU  test BLEU b1/b5   sent/s b1 / b5")
+    for r in rows:
+        ratio = (
+            ""
+            if r is peer
+            else (
+                f"   ({r['sent_s_beam1'] / peer['sent_s_beam1']:.2f}x / "
+                f"{r['sent_s_beam5'] / peer['sent_s_beam5']:.2f}x)"
+            )
+        )
+        print(
+            f"{r['system']:44s} {r['train_steps']:5d} {r['train_seconds']:8.0f} {r['dev_bleu_greedy']:9.2f}"
+            f"  {r['test_bleu_beam1']:6.2f} / {r['test_bleu_beam5']:5.2f}"
+            f"   {r['sent_s_beam1']:6.1f} / {r['sent_s_beam5']:5.1f}{ratio}"
+        )
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "quality.json").write_text(
+        json.dumps({"budget_s": args.budget, "onmt_tok_s": tok_s, "rows": rows}, indent=2) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
