@@ -1,15 +1,19 @@
-"""Quality after equal training time, and decoding speed, of seq2seq and OpenNMT-py side by side.
+"""Quality after equal training time, and decoding speed at equal quality, of seq2seq and
+OpenNMT-py side by side.
 
-Both train the peers' benchmark model (no attention, reversed source; `bench/peers/`) for the
-same number of training seconds, then decode: dev BLEU (greedy) after equal wall-clock, and
-greedy and beam-5 sentences/s with test BLEU on test_2016_flickr (batches of 64 sentences,
-2 threads). seq2seq stops on its own clock (`train.max_minutes`); OpenNMT-py gets the number of
-steps its measured speed (`--onmt-tok-s`, from `bench/compare.py` in the same run) allows, and its
-own log's elapsed seconds are reported beside it. BLEU is sacreBLEU on the lower-cased word
-tokens every system sees (`tokenize none`), so the systems are scored alike. Decoding time is
-each toolkit's own in-process figure (model loading excluded). Results: `bench/results/quality.json`.
+Both train the peers' benchmark model (no attention, reversed source; `bench/peers/`).
+OpenNMT-py gets the number of steps its measured speed (`--onmt-tok-s`, from `bench/compare.py`
+in the same run) allows in `--budget` seconds; its own log's training seconds are reported
+beside it. seq2seq trains twice: for the same seconds on its own clock (`train.max_minutes`),
+which gives the dev BLEU after equal wall-clock, and for the same number of steps as OpenNMT-py,
+which gives about the same BLEU, so decoding speeds compare at equal quality. Each model then
+decodes test_2016_flickr greedily and with beam 5 (batches of 64 sentences, 2 threads) in fp32
+and INT8 (both toolkits: PyTorch dynamic quantisation) and, for seq2seq, bf16. BLEU is
+sacreBLEU on the lower-cased word tokens every system sees (`tokenize none`), so the systems
+are scored alike. Decoding time is each toolkit's own in-process figure (model loading
+excluded). Results: `bench/results/quality.json`.
 
-    .venv/bin/python bench/quality.py [--budget 600] [--onmt-tok-s 1672]
+    .venv/bin/python bench/quality.py [--budget 450] [--onmt-tok-s 1672] [--work DIR]
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def read(path: Path) -> list[str]:
 
 
 def score(hyps: list[str], refs: list[str]) -> float:
-    return round(sacrebleu.corpus_bleu(hyps, [refs], tokenize="none").score, 2)
+    return round(sacrebleu.corpus_bleu(hyps, [refs], tokenize="none", force=True).score, 2)
 
 
 # -- OpenNMT-py ----------------------------------------------------------------------------------
@@ -54,6 +58,9 @@ def onmt_train(work: Path, steps: int) -> tuple[Path, float]:
     from run_peer import onmt_config
 
     run = work / "runs" / "onmt_quality"
+    done = run / "trained.json"
+    if done.is_file() and json.loads(done.read_text())["steps"] == steps:
+        return run / f"model_step_{steps}.pt", json.loads(done.read_text())["seconds"]
     run.mkdir(parents=True, exist_ok=True)
     args = argparse.Namespace(work=work, attention=False, steps=steps, log_every=25, venvs=VENVS)
     cfg, cmd = onmt_config(args, run)
@@ -73,14 +80,18 @@ def onmt_train(work: Path, steps: int) -> tuple[Path, float]:
     if len(marks) < 2:
         return model, float("nan")
     (s0, t0), (s1, t1) = marks[0], marks[-1]
-    return model, (t1 - t0) / (s1 - s0) * s1
+    seconds = round((t1 - t0) / (s1 - s0) * s1, 1)
+    done.write_text(json.dumps({"steps": steps, "seconds": seconds}))
+    return model, seconds
 
 
-def onmt_decode(model: Path, src: Path, beam: int, out: Path) -> tuple[list[str], float]:
+def onmt_decode(
+    model: Path, src: Path, beam: int, out: Path, precision: str = "fp32"
+) -> tuple[list[str], float]:
     """Translate `src`; returns the hypotheses and OpenNMT-py's own translation time."""
     cmd = [str(VENVS / "onmt/bin/onmt_translate"), "-model", str(model), "-src", str(src)]
     cmd += ["-output", str(out), "-beam_size", str(beam), "-batch_size", "64", "-report_time"]
-    cmd += ["-max_length", "100"]
+    cmd += ["-max_length", "100", "-precision", precision]
     r = subprocess.run(
         cmd, capture_output=True, text=True, env={**os.environ, **THREADS}, check=False
     )
@@ -93,9 +104,11 @@ def onmt_decode(model: Path, src: Path, beam: int, out: Path) -> tuple[list[str]
 # -- seq2seq -------------------------------------------------------------------------------------
 
 
-def ours_train(work: Path, budget: float, precision: str) -> tuple[Path, dict]:
+def ours_train(work: Path, precision: str, *, budget: float = 0, steps: int = 0):
+    """Train for `budget` seconds (its own clock) or for `steps`; returns the run and summary."""
     tok = work / "tok"
     word = {"kind": "word", "max_vocab": 10000}
+    limit = {"max_minutes": budget / 60} if budget else {"max_steps": steps}
     cfg = config_from_dict(
         {
             "data": {
@@ -113,16 +126,20 @@ def ours_train(work: Path, budget: float, precision: str) -> tuple[Path, dict]:
                 "batch_size": 64,
                 "precision": precision,
                 "epochs": 1000,
-                "max_minutes": budget / 60,
                 "valid_every": 10**9,
                 "metric": "loss",
+                **limit,
             },
             "decode": {"max_len_a": 0, "max_len_b": 100, "batch_size": 64},
         },
         source="bench/quality.py",
     )
-    run = work / "runs" / f"seq2seq_quality_{precision}"
+    run = work / "runs" / f"seq2seq_{precision}_{f'{budget:g}s' if budget else f'{steps}steps'}"
+    done = run / "trained.json"
+    if done.is_file():
+        return run, json.loads(done.read_text())
     summary = train(cfg, run, progress=False, log=lambda *_: None)
+    done.write_text(json.dumps(summary))
     return run, summary
 
 
@@ -138,13 +155,18 @@ def ours_decode(run: Path, src: list[str], beam: int, precision: str) -> tuple[l
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--budget", type=float, default=600, help="training seconds per system")
+    ap.add_argument("--budget", type=float, default=450, help="training seconds per system")
     ap.add_argument(
         "--onmt-tok-s",
         type=float,
         help="OpenNMT-py's measured target tokens/s (default: bench/results/compare.json)",
     )
     ap.add_argument("--precision", default="bf16", help="seq2seq's training precision")
+    ap.add_argument(
+        "--work",
+        help="keep files and models here (default: a temporary folder); models "
+        "already trained there with the same budget are reused, to re-measure decoding",
+    )
     ap.add_argument("--limit", type=int, default=0, help="decode only N sentences (a smoke test)")
     args = ap.parse_args()
     tok_s = args.onmt_tok_s or next(
@@ -155,7 +177,7 @@ def main() -> None:
     torch.set_num_threads(2)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(args.work or tmp)
         subprocess.run([sys.executable, str(HERE / "peers" / "prepare.py"), str(work)], check=True)
         tok, rev = work / "tok", work / "tok_rev"
         if args.limit:
@@ -167,47 +189,61 @@ def main() -> None:
         steps = max(1, round(args.budget * tok_s / tgt_per_step))
 
         model, seconds = onmt_train(work, steps)
-        dev, _ = onmt_decode(model, rev / "val.de", 1, work / "onmt.dev")
-        row = {"system": "OpenNMT-py 3.5.1 fp32", "train_steps": steps, "train_seconds": seconds}
-        row["dev_bleu_greedy"] = score(dev, dev_ref)
-        for beam in BEAMS:
-            hyps, sec = onmt_decode(model, rev / "test_2016_flickr.de", beam, work / "onmt.test")
-            row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
-            row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-
-        run, summary = ours_train(work, args.budget, args.precision)
-        src_dev, src_test = read(tok / "val.de"), read(tok / "test_2016_flickr.de")
-        for decode_precision in dict.fromkeys(["fp32", args.precision, "int8"]):
+        for precision in ("fp32", "int8"):
+            dev, _ = onmt_decode(model, rev / "val.de", 1, work / "onmt.dev", precision)
             row = {
-                "system": f"seq2seq {args.precision} training, {decode_precision} decoding",
-                "train_steps": summary["steps"],
-                "train_seconds": summary["train_seconds"],
+                "system": f"OpenNMT-py 3.5.1 fp32 training, {precision} decoding",
+                "decoding": precision,
+                "train_steps": steps,
+                "train_seconds": seconds,
+                "dev_bleu_greedy": score(dev, dev_ref),
             }
-            row["dev_bleu_greedy"] = score(
-                ours_decode(run, src_dev, 1, decode_precision)[0], dev_ref
-            )
             for beam in BEAMS:
-                hyps, sec = ours_decode(run, src_test, beam, decode_precision)
+                test = rev / "test_2016_flickr.de"
+                hyps, sec = onmt_decode(model, test, beam, work / "onmt.test", precision)
                 row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
                 row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
             rows.append(row)
             print(json.dumps(row), flush=True)
 
-    peer = rows[0]
-    print(f"\n{'system':44s} steps  train s  dev BLEU  test BLEU b1/b5   sent/s b1 / b5")
+        src_dev, src_test = read(tok / "val.de"), read(tok / "test_2016_flickr.de")
+        # equal seconds: quality after the same training time; equal steps: about the same
+        # quality as OpenNMT-py, so decoding speeds compare at equal BLEU
+        for what, limit in (
+            ("equal seconds", {"budget": args.budget}),
+            ("equal steps", {"steps": steps}),
+        ):
+            run, summary = ours_train(work, args.precision, **limit)
+            for precision in dict.fromkeys(["fp32", args.precision, "int8"]):
+                row = {
+                    "system": f"seq2seq {args.precision} training ({what}), {precision} decoding",
+                    "decoding": precision,
+                    "train_steps": summary["steps"],
+                    "train_seconds": summary["train_seconds"],
+                    "dev_bleu_greedy": score(ours_decode(run, src_dev, 1, precision)[0], dev_ref),
+                }
+                for beam in BEAMS:
+                    hyps, sec = ours_decode(run, src_test, beam, precision)
+                    row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
+                    row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+
+    peers = {r["decoding"]: r for r in rows if r["system"].startswith("OpenNMT")}
+    print(
+        f"\n{'system':62s} steps train s dev BLEU  test BLEU b1 / b5   sent/s b1 / b5"
+        "   vs OpenNMT-py (same decoding precision, else fp32)"
+    )
     for r in rows:
+        peer = peers.get(r["decoding"], peers["fp32"])
         ratio = (
             ""
             if r is peer
-            else (
-                f"   ({r['sent_s_beam1'] / peer['sent_s_beam1']:.2f}x / "
-                f"{r['sent_s_beam5'] / peer['sent_s_beam5']:.2f}x)"
-            )
+            else f"   {r['sent_s_beam1'] / peer['sent_s_beam1']:.2f}x / "
+            f"{r['sent_s_beam5'] / peer['sent_s_beam5']:.2f}x"
         )
         print(
-            f"{r['system']:44s} {r['train_steps']:5d} {r['train_seconds']:8.0f} {r['dev_bleu_greedy']:9.2f}"
+            f"{r['system']:62s} {r['train_steps']:5d} {r['train_seconds']:7.0f} {r['dev_bleu_greedy']:8.2f}"
             f"  {r['test_bleu_beam1']:6.2f} / {r['test_bleu_beam5']:5.2f}"
             f"   {r['sent_s_beam1']:6.1f} / {r['sent_s_beam5']:5.1f}{ratio}"
         )

@@ -35,12 +35,37 @@ def max_lengths(src_len: torch.Tensor, a: float, b: int) -> torch.Tensor:
     return (src_len.float() * a + b).ceil().long().clamp(min=1)
 
 
-def _allowed(logp: torch.Tensor, eos_only: torch.Tensor) -> torch.Tensor:
-    """<pad> and <s> are never outputs; rows in `eos_only` (at their length cap) may only end."""
-    logp = logp.index_fill(1, torch.tensor([PAD_ID, BOS_ID], device=logp.device), -math.inf)
-    ended = torch.full_like(logp, -math.inf)
-    ended[:, EOS_ID] = logp[:, EOS_ID]
-    return torch.where(eos_only.unsqueeze(-1), ended, logp)
+def _mask_(logp: torch.Tensor, eos_only: torch.Tensor | None) -> torch.Tensor:
+    """In place (a step's log-probabilities are fresh): <pad> and <s> are never outputs; rows
+    in `eos_only` (at their length cap) may only end. In place because full-vocabulary copies
+    per step cost as much as the output layer."""
+    logp[:, PAD_ID] = -math.inf
+    logp[:, BOS_ID] = -math.inf
+    if eos_only is not None:
+        eos = logp[eos_only, EOS_ID]
+        logp[eos_only] = -math.inf
+        logp[eos_only, EOS_ID] = eos
+    return logp
+
+
+def _at_cap(t: int, caps: list[int], alive: list[int]) -> list[bool] | None:
+    """Which rows reached their length cap at step t; None when none did (the usual case)."""
+    flags = [t >= caps[i] for i in alive]
+    return flags if any(flags) else None
+
+
+def top_candidates(scores: torch.Tensor, logp: torch.Tensor):
+    """The 2K best extensions of each sentence's K beams: (score, beam, token), each (n, 2K).
+
+    They are among the 2K best tokens of each beam, so a top-k per row and one over K * 2K
+    replace adding the beam scores to, and sorting, all K * V candidates.
+    """
+    n, K = scores.shape
+    k2 = min(2 * K, logp.size(-1))
+    row_lp, row_tok = logp.topk(k2, dim=-1)  # (n*K, k2)
+    cand = (scores.unsqueeze(-1) + row_lp.view(n, K, k2)).view(n, K * k2)
+    top_scores, top_idx = cand.topk(min(2 * K, K * k2), dim=-1)
+    return top_scores, top_idx // k2, row_tok.view(n, K * k2).gather(1, top_idx)
 
 
 @torch.no_grad()
@@ -49,17 +74,19 @@ def greedy_search(
 ) -> list[Hypothesis]:
     """Most probable next token at every step; one hypothesis per sentence."""
     B, device = src.size(0), src.device
-    caps = max_lengths(src_len, max_len_a, max_len_b).to(device)
-    T = int(caps.max()) + 1
+    caps = max_lengths(src_len, max_len_a, max_len_b).tolist()
+    T = max(caps) + 1
     state = model.init_state(model.encode(src, src_len))
     alive = torch.arange(B, device=device)  # original index of each row still decoding
+    alive_ids = list(range(B))
     last = torch.full((B,), BOS_ID, dtype=torch.long, device=device)
     out = torch.full((B, T), EOS_ID, dtype=torch.long, device=device)  # (B, T)
     scores = torch.zeros(B, device=device)
     attn = None  # (B, T, S)
     for t in range(T):
         logp, state, att = model.step(last, state)  # (n, V)
-        logp = _allowed(logp, t >= caps[alive])
+        at_cap = _at_cap(t, caps, alive_ids)
+        _mask_(logp, None if at_cap is None else torch.tensor(at_cap, device=device))
         best_lp, best = logp.max(dim=-1)  # (n,)
         out[alive, t] = best
         scores[alive] += best_lp
@@ -71,6 +98,7 @@ def greedy_search(
             break
         if keep.numel() < alive.numel():
             alive, state = alive[keep], state.select(keep)
+            alive_ids = alive.tolist()
         last = best[keep]
     hyps = []
     for i, (row, sc) in enumerate(zip(out.tolist(), scores.tolist())):
@@ -99,23 +127,24 @@ def beam_search(
     """
     K, device = beam, src.device
     B = src.size(0)
-    caps = max_lengths(src_len, max_len_a, max_len_b).to(device)
+    caps = max_lengths(src_len, max_len_a, max_len_b).tolist()
     state = model.init_state(model.encode(src, src_len)).repeat(K)  # (B*K) rows
     sent = torch.arange(B, device=device)  # original index of each active sentence
+    sent_ids = list(range(B))
     scores = torch.full((B, K), -math.inf, device=device)
     scores[:, 0] = 0.0  # at the start only the first beam is real
     history = torch.empty((B * K, 0), dtype=torch.long, device=device)  # (n*K, t)
     attn_hist = None  # (n*K, t, S)
     last = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
-    for t in range(int(caps.max()) + 1):
+    for t in range(max(caps) + 1):
         n = sent.numel()
         logp, state, att = model.step(last, state)  # (n*K, V)
-        V = logp.size(-1)
-        logp = _allowed(logp, (t >= caps[sent]).repeat_interleave(K))
-        cand = (scores.unsqueeze(-1) + logp.view(n, K, V)).view(n, K * V)
-        top_scores, top_idx = cand.topk(min(2 * K, K * V), dim=-1)  # (n, 2K)
-        from_beam, tok = top_idx // V, top_idx % V
+        at_cap = _at_cap(t, caps, sent_ids)
+        if at_cap is not None:
+            at_cap = torch.tensor(at_cap, device=device).repeat_interleave(K)
+        _mask_(logp, at_cap)
+        top_scores, from_beam, tok = top_candidates(scores, logp)  # (n, 2K) each
         rows = torch.arange(n, device=device).unsqueeze(1) * K + from_beam  # (n, 2K) parent rows
         if att is not None:  # attention of step t belongs to the parent row's history
             step_att = att.unsqueeze(1)  # (n*K, 1, S)
@@ -125,7 +154,7 @@ def beam_search(
         ending[:, K:] = False
         ending &= torch.isfinite(top_scores)
         for i, j in ending.nonzero().tolist():
-            s = int(sent[i])
+            s = sent_ids[i]
             if len(finished[s]) < K:
                 r = int(rows[i, j])
                 toks = history[r].tolist()
@@ -142,7 +171,7 @@ def beam_search(
             attn_hist = attn_hist[parent]
         state = state.select(parent)
         done = torch.tensor(
-            [len(finished[s]) >= K for s in sent.tolist()], device=device
+            [len(finished[s]) >= K for s in sent_ids], device=device
         ) | ~torch.isfinite(scores).any(dim=1)
         if bool(done.all()):
             break
@@ -150,6 +179,7 @@ def beam_search(
             keep = (~done).nonzero().squeeze(1)
             keep_rows = (keep.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)
             sent, scores, last = sent[keep], scores[keep], last[keep_rows]
+            sent_ids = sent.tolist()
             history, state = history[keep_rows], state.select(keep_rows)
             if attn_hist is not None:
                 attn_hist = attn_hist[keep_rows]

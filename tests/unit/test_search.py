@@ -173,3 +173,23 @@ def test_decoder_state_select_and_repeat():
     assert sel["h"][0].tolist() == [[4.0, 5.0], [0.0, 1.0]]
     assert state["m"].tolist() == [0, 1, 2]  # the original is untouched
     assert state.replace(m=torch.zeros(3))["h"] is state["h"]
+
+
+@pytest.mark.parametrize("K,V", [(1, 7), (3, 50), (5, 6), (12, 9)])
+def test_top_candidates_equal_sorting_all_k_times_v(K, V):
+    """The per-beam top-k shortcut picks the same (score, beam, token) as the full sort."""
+    from seq2seq.decoding.search import top_candidates
+
+    g = torch.Generator().manual_seed(K * 100 + V)
+    n = 4
+    scores = torch.randn(n, K, generator=g)
+    scores[0, 1:] = -math.inf  # the first step: only beam 0 is real
+    logp = torch.randn(n * K, V, generator=g).log_softmax(-1)
+    logp[:, 0] = -math.inf
+    got_scores, got_beam, got_tok = top_candidates(scores, logp)
+    full = (scores.unsqueeze(-1) + logp.view(n, K, V)).view(n, K * V)
+    want_scores, want_idx = full.topk(min(2 * K, K * V), dim=-1)
+    assert torch.equal(got_scores, want_scores)
+    finite = torch.isfinite(want_scores)  # among -inf ties the order is arbitrary
+    assert torch.equal(got_beam[finite], (want_idx // V)[finite])
+    assert torch.equal(got_tok[finite], (want_idx % V)[finite])
