@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--greedy", action="store_true", help="greedy search")
     tr.add_argument("--nbest", type=int, help="write N best per input as `id ||| text ||| score`")
     tr.add_argument("--length-penalty", type=float, help="alpha in score / length**alpha")
+    tr.add_argument(
+        "--early-stop",
+        action="store_true",
+        default=None,
+        help="end a sentence's search once a finished hypothesis scores above its best live "
+        "one (as OpenNMT-py), instead of once it has beam-size finished hypotheses",
+    )
     tr.add_argument("--batch-size", type=int, help="sentences per batch")
     tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     tr.add_argument(
@@ -240,6 +247,7 @@ def cmd_translate(args) -> int:
         "beam": args.beam,
         "nbest": args.nbest,
         "length_penalty": args.length_penalty,
+        "early_stop": args.early_stop,
         "batch_size": args.batch_size,
     }
     if args.nbest and not args.beam:

@@ -169,6 +169,7 @@ class DecodeConfig:
     beam: int = 5
     nbest: int = 1
     length_penalty: float = 1.0  # final score = log-prob / length**alpha; 0 = raw log-prob
+    early_stop: bool = False  # a sentence ends once a finished hypothesis beats its best live one
     max_len_a: float = 2.0  # hypotheses stop at a * source_length + b tokens
     max_len_b: int = 10
     batch_size: int = 64

@@ -36,6 +36,7 @@ def decode_all(
                 beam=cfg.beam,
                 nbest=cfg.nbest,
                 length_penalty=cfg.length_penalty,
+                early_stop=cfg.early_stop,
                 **kw,
             )
         for i, hyps in zip(ids, out):

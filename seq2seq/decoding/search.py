@@ -118,12 +118,16 @@ def beam_search(
     length_penalty: float = 1.0,
     max_len_a: float = 2.0,
     max_len_b: int = 10,
+    early_stop: bool = False,
 ) -> list[list[Hypothesis]]:
     """Batched beam search; returns the `nbest` best hypotheses per sentence, best first.
 
     Each step keeps the 2K best candidates per sentence: those ending in </s> among the
     first K are finished, and the K best others go on. A sentence is done once it has K
-    finished hypotheses.
+    finished hypotheses, or with `early_stop` once its best finished hypothesis scores at
+    least as well as its best live one would if it ended at the next step (exact when
+    length_penalty is 0, since log-probabilities only fall; a heuristic otherwise, as
+    OpenNMT-py's default).
     """
     K, device = beam, src.device
     B = src.size(0)
@@ -170,9 +174,19 @@ def beam_search(
         if attn_hist is not None:
             attn_hist = attn_hist[parent]
         state = state.select(parent)
-        done = torch.tensor(
-            [len(finished[s]) >= K for s in sent_ids], device=device
-        ) | ~torch.isfinite(scores).any(dim=1)
+        full = [len(finished[s]) >= K for s in sent_ids]
+        if early_stop:
+            live = scores[:, 0].tolist()  # the best live hypothesis, t + 1 tokens long
+            full = [
+                f
+                or (
+                    bool(finished[s])
+                    and max(h.norm_score for h in finished[s])
+                    >= length_normalize(b, t + 2, length_penalty)
+                )
+                for f, s, b in zip(full, sent_ids, live)
+            ]
+        done = torch.tensor(full, device=device) | ~torch.isfinite(scores).any(dim=1)
         if bool(done.all()):
             break
         if bool(done.any()):

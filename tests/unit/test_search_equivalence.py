@@ -135,3 +135,29 @@ def test_decode_all_restores_input_order(trained, sources):
     greedy = decode_all(model, mixed, cfg, greedy=True)
     assert [len(g) for g in greedy] == [1] * 5
     assert BOS_ID not in greedy[0][0].tokens
+
+
+def test_early_stop_keeps_the_best_hypothesis_without_length_penalty(trained, sources):
+    """With raw log-probabilities scores only fall, so stopping once a finished hypothesis
+    beats every live one cannot lose the 1-best; it may only save steps."""
+    model, _ = trained
+    src, src_len = pad(sources)
+    calls = {True: 0, False: 0}
+
+    class Counting:
+        def __init__(self, early):
+            self.early = early
+
+        def __getattr__(self, name):
+            return getattr(model, name)
+
+        def step(self, tokens, state):
+            calls[self.early] += tokens.size(0)
+            return model.step(tokens, state)
+
+    kw = {"beam": 4, "nbest": 1, "length_penalty": 0.0, **DECODE}
+    full = beam_search(Counting(False), src, src_len, **kw)
+    early = beam_search(Counting(True), src, src_len, early_stop=True, **kw)
+    assert [e[0].tokens for e in early] == [f[0].tokens for f in full]
+    assert [e[0].score for e in early] == pytest.approx([f[0].score for f in full], abs=1e-5)
+    assert calls[True] <= calls[False]
