@@ -18,6 +18,7 @@ from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
 from .attention import Attention
 from .base import EncoderOutput
+from .dropout import Dropout
 from .stacked import make_stack
 
 
@@ -44,7 +45,7 @@ class RNNSeq2Seq(nn.Module):
             None if cfg.attention == "none" else Attention(cfg.attention, H, memory_size)
         )
         self.combine = None if self.attention is None else nn.Linear(memory_size + H, H)
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
         self.out = nn.Linear(H, tgt_vocab_size)
         self.reset_parameters()
 

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
+from .dropout import Dropout
+
 
 def make_stack(
     cell: str,
@@ -64,7 +66,7 @@ class StackedRNN(nn.Module):
             )
             for i in range(layers)
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x, state=None):
         """x: (B, T, I) or a PackedSequence; state: (h, c) or h, each (layers * dirs, B, H).

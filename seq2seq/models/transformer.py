@@ -17,6 +17,7 @@ from ..config import TransformerConfig
 from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
 from .base import EncoderOutput
+from .dropout import Dropout
 
 
 def sinusoids(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
@@ -66,8 +67,8 @@ class Layer(nn.Module):
         self.self_attn, self.norm1 = MultiHeadAttention(d, heads, dropout), nn.LayerNorm(d)
         self.cross = MultiHeadAttention(d, heads, dropout) if cross else None
         self.norm2 = nn.LayerNorm(d) if cross else None
-        self.ff = nn.Sequential(nn.Linear(d, ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff, d))
-        self.norm3, self.drop = nn.LayerNorm(d), nn.Dropout(dropout)
+        self.ff = nn.Sequential(nn.Linear(d, ff), nn.ReLU(), Dropout(dropout), nn.Linear(ff, d))
+        self.norm3, self.drop = nn.LayerNorm(d), Dropout(dropout)
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -84,7 +85,7 @@ class TransformerSeq2Seq(nn.Module):
             for _ in range(cfg.dec_layers or cfg.layers)
         )
         self.enc_norm, self.dec_norm = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.drop = nn.Dropout(cfg.dropout)
+        self.drop = Dropout(cfg.dropout)
         self.out = nn.Linear(d, tgt_vocab_size, bias=False)
         for p in self.parameters():
             if p.dim() > 1:

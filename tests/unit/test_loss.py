@@ -36,13 +36,13 @@ def test_fused_loss_matches_torch_cross_entropy_value_and_gradient():
 
     torch.manual_seed(1)
     for eps in (0.0, 0.1):
-        logits = torch.randn(7, 11, requires_grad=True)
-        targets = torch.randint(0, 11, (7,))
+        logits = torch.randn(150, 11, requires_grad=True)  # more rows than one chunk
+        targets = torch.randint(0, 11, (150,))
         ours = token_loss(logits, targets, eps)
         (g_ours,) = torch.autograd.grad(ours * 3.0, logits)
         ref = F.cross_entropy(logits, targets, reduction="sum", label_smoothing=eps)
         (g_ref,) = torch.autograd.grad(ref * 3.0, logits)
-        assert torch.allclose(ours, ref, atol=1e-5)
+        assert torch.allclose(ours, ref, rtol=1e-6, atol=1e-4)
         assert torch.allclose(g_ours, g_ref, atol=1e-6)
 
 
