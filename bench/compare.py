@@ -39,16 +39,21 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300, help="timed steps after the warm-up")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--precision", default="bf16", help="seq2seq's precision (fp32 | bf16)")
+    ap.add_argument(
+        "--attention", choices=["both", "off", "on"], default="both", help="which models to run"
+    )
+    ap.add_argument("--out", default="compare.json", help="file name under bench/results/")
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cpus")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         subprocess.run([sys.executable, str(HERE / "peers" / "prepare.py"), str(work)], check=True)
-        for name, attention in PEER_RUNS:
+        wanted = {"both": (False, True), "off": (False,), "on": (True,)}[args.attention]
+        for name, attention in [r for r in PEER_RUNS if r[1] in wanted]:
             rows.append(peer(name, attention, args.steps, args.warmup, work))
             print(json.dumps(rows[-1]), flush=True)
-        for attention in (False, True):
+        for attention in wanted:
             for precision in dict.fromkeys(["fp32", args.precision]):
                 rows.append(measure(precision, args.steps, args.warmup, work, attention))
                 print(json.dumps(rows[-1]), flush=True)
@@ -61,7 +66,7 @@ def main() -> None:
         ratio = f"{mine / r['median_tgt_tok_s']:.2f}x" if "system" not in r else ""
         print(f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}   {ratio}")
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (HERE / "results" / args.out).write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

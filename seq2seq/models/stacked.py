@@ -27,7 +27,7 @@ def make_stack(
         return StackedRNN(
             cell, input_size, hidden_size, layers, dropout=dropout, bidirectional=bidirectional
         )
-    rnn = nn.LSTM if cell == "lstm" else nn.GRU
+    rnn = LSTM if cell == "lstm" else GRU
     inner_dropout = dropout if layers > 1 else 0.0
     return rnn(
         input_size,
@@ -91,6 +91,64 @@ class StackedRNN(nn.Module):
         if self.is_lstm:
             return x, (torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]))
         return x, torch.cat(finals)
+
+
+class _LayerDropoutMixin:
+    """torch's fused multi-layer RNN (same module, same weight names), except that when
+    training on CPU with dropout between layers it runs one fused layer at a time and
+    drops out with `Dropout`'s cheaper mask instead of `bernoulli_`."""
+
+    def forward(self, input, hx=None):
+        fast = (
+            self.training
+            and self.dropout > 0
+            and self.num_layers > 1
+            and (input.data if isinstance(input, PackedSequence) else input).device.type == "cpu"
+        )
+        if not fast:
+            return super().forward(input, hx)
+        is_lstm, dirs = isinstance(self, nn.LSTM), 2 if self.bidirectional else 1
+        packed = isinstance(input, PackedSequence)
+        x = input.data if packed else input
+        batch = int(input.batch_sizes[0]) if packed else x.size(0 if self.batch_first else 1)
+        if hx is None:
+            zeros = x.new_zeros(self.num_layers * dirs, batch, self.hidden_size)
+            hx = (zeros, zeros) if is_lstm else zeros
+        elif packed:
+            hx = self.permute_hidden(hx, input.sorted_indices)
+        per_layer = len(self._flat_weights) // self.num_layers
+        drop, finals = Dropout(self.dropout), []
+        for i in range(self.num_layers):
+            sl = slice(i * dirs, (i + 1) * dirs)
+            h = (hx[0][sl], hx[1][sl]) if is_lstm else hx[sl]
+            weights = self._flat_weights[i * per_layer : (i + 1) * per_layer]
+            args = (weights, self.bias, 1, 0.0, True, self.bidirectional)
+            vf = torch._VF.lstm if is_lstm else torch._VF.gru
+            out = (
+                vf(x, input.batch_sizes, h, *args) if packed else vf(x, h, *args, self.batch_first)
+            )
+            x, finals = out[0], finals + [out[1:]]
+            if i < self.num_layers - 1:
+                x = drop(x)
+        hidden = (
+            (torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]))
+            if is_lstm
+            else torch.cat([f[0] for f in finals])
+        )
+        if packed:
+            output = PackedSequence(
+                x, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            )
+            return output, self.permute_hidden(hidden, input.unsorted_indices)
+        return x, hidden
+
+
+class LSTM(_LayerDropoutMixin, nn.LSTM):
+    pass
+
+
+class GRU(_LayerDropoutMixin, nn.GRU):
+    pass
 
 
 def _map(x, fn):

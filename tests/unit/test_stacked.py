@@ -1,0 +1,60 @@
+"""The fused RNN stack's layer-at-a-time training path (cheaper dropout between layers)
+computes what torch's own multi-layer call computes, for LSTM and GRU, packed or not."""
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seq2seq.models import stacked
+
+
+class NoDrop(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("packed", [False, True])
+def test_layer_at_a_time_equals_the_fused_call(monkeypatch, cell, bidirectional, packed):
+    torch.manual_seed(0)
+    fast = stacked.make_stack(cell, 6, 5, 3, dropout=0.4, bidirectional=bidirectional)
+    ref = (nn.LSTM if cell == "lstm" else nn.GRU)(
+        6, 5, 3, batch_first=True, bidirectional=bidirectional
+    )
+    ref.load_state_dict(fast.state_dict())  # same weight names
+    monkeypatch.setattr(stacked, "Dropout", NoDrop)  # compare the recurrences alone
+    x = torch.randn(4, 7, 6, requires_grad=True)
+    lengths = torch.tensor([7, 3, 5, 1])
+    dirs = 2 if bidirectional else 1
+    h0 = torch.randn(3 * dirs, 4, 5)
+    hx = (h0, torch.randn_like(h0)) if cell == "lstm" else h0
+    outs = []
+    for module in (fast.train(), ref.train()):
+        inp = (
+            pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            if packed
+            else x
+        )
+        out, hidden = module(inp, hx)
+        out = pad_packed_sequence(out, batch_first=True)[0] if packed else out
+        (grad,) = torch.autograd.grad(out.square().sum(), x)
+        outs.append((out, hidden if cell == "lstm" else (hidden,), grad))
+    (o1, h1, g1), (o2, h2, g2) = outs
+    assert torch.allclose(o1, o2, atol=1e-6)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(h1, h2))
+    assert torch.allclose(g1, g2, atol=1e-5)
+
+
+def test_dropout_between_layers_is_applied_in_training_only():
+    torch.manual_seed(1)
+    rnn = stacked.make_stack("lstm", 6, 5, 2, dropout=0.5)
+    x = torch.randn(3, 4, 6)
+    train_a, train_b = rnn.train()(x)[0], rnn(x)[0]
+    assert not torch.allclose(train_a, train_b)  # a new mask each call
+    rnn.eval()
+    assert torch.equal(rnn(x)[0], rnn(x)[0])
