@@ -30,6 +30,7 @@ from pathlib import Path
 
 import sacrebleu
 import torch
+from train_speed import bench_config
 
 from seq2seq.config import config_from_dict
 from seq2seq.training import train
@@ -107,33 +108,17 @@ def onmt_decode(
 def ours_train(work: Path, precision: str, *, budget: float = 0, steps: int = 0):
     """Train for `budget` seconds (its own clock) or for `steps`; returns the run and summary."""
     tok = work / "tok"
-    word = {"kind": "word", "max_vocab": 10000}
     limit = {"max_minutes": budget / 60} if budget else {"max_steps": steps}
-    cfg = config_from_dict(
-        {
-            "data": {
-                "train": {"src": str(tok / "train.de"), "tgt": str(tok / "train.en")},
-                "src_tokenizer": word,
-                "tgt_tokenizer": word,
-                "reverse_source": True,
-            },
-            "model": {"layers": 2, "emb_size": 256, "hidden_size": 512, "dropout": 0.2},
-            "train": {
-                "optimizer": "adam",
-                "lr": 0.001,
-                "schedule": "constant",
-                "clip_norm": 5,
-                "batch_size": 64,
-                "precision": precision,
-                "epochs": 1000,
-                "valid_every": 10**9,
-                "metric": "loss",
-                **limit,
-            },
-            "decode": {"max_len_a": 0, "max_len_b": 100, "batch_size": 64},
-        },
-        source="bench/quality.py",
+    cfg = bench_config(
+        str(tok / "train.de"),
+        str(tok / "train.en"),
+        precision,
+        epochs=1000,
+        valid_every=10**9,
+        **limit,
     )
+    cfg["decode"] = {"max_len_a": 0, "max_len_b": 100, "batch_size": 64}
+    cfg = config_from_dict(cfg, source="bench/quality.py")
     run = work / "runs" / f"seq2seq_{precision}_{f'{budget:g}s' if budget else f'{steps}steps'}"
     done = run / "trained.json"
     if done.is_file():

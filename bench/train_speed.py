@@ -41,37 +41,43 @@ def tokenized(path: Path, out: Path) -> str:
     return str(out)
 
 
+def bench_config(
+    src: str, tgt: str, precision: str, attention: bool = False, **train: object
+) -> dict:
+    """The peers' benchmark model and training settings; `train` adds or overrides keys."""
+    word = {"kind": "word", "max_vocab": 10000}
+    return {
+        "data": {
+            "train": {"src": src, "tgt": tgt},
+            "src_tokenizer": word,
+            "tgt_tokenizer": word,
+            "reverse_source": not attention,  # as the peers' runs
+        },
+        "model": {
+            "layers": 2,
+            "emb_size": 256,
+            "hidden_size": 512,
+            "dropout": 0.2,
+            # the peers' attention model: Luong general with input feeding
+            **({"attention": "general", "input_feeding": True} if attention else {}),
+        },
+        "train": {
+            "optimizer": "adam",
+            "lr": 0.001,
+            "schedule": "constant",
+            "clip_norm": 5,
+            "batch_size": 64,
+            "precision": precision,
+            "metric": "loss",
+            **train,
+        },
+    }
+
+
 def measure(precision: str, steps: int, warmup: int, work: Path, attention: bool = False) -> dict:
     src = tokenized(DATA / "train.de.gz", work / "train.de")
     tgt = tokenized(DATA / "train.en.gz", work / "train.en")
-    word = {"kind": "word", "max_vocab": 10000}
-    cfg = config_from_dict(
-        {
-            "data": {
-                "train": {"src": src, "tgt": tgt},
-                "src_tokenizer": word,
-                "tgt_tokenizer": word,
-                "reverse_source": not attention,  # as the peers' runs
-            },
-            "model": {
-                "layers": 2,
-                "emb_size": 256,
-                "hidden_size": 512,
-                "dropout": 0.2,
-                # the peers' attention model: Luong general with input feeding
-                **({"attention": "general", "input_feeding": True} if attention else {}),
-            },
-            "train": {
-                "optimizer": "adam",
-                "lr": 0.001,
-                "schedule": "constant",
-                "clip_norm": 5,
-                "batch_size": 64,
-                "precision": precision,
-                "metric": "loss",
-            },
-        }
-    )
+    cfg = config_from_dict(bench_config(src, tgt, precision, attention))
     run = work / f"run-{precision}{'-attn' if attention else ''}"
     trainer = Trainer(cfg, run, progress=False, log=lambda *_: None)
     rates, batches = [], iter(trainer.sampler)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from .dropout import Dropout
+from .dropout import Dropout, fast_dropout
 
 
 def make_stack(
@@ -96,7 +96,7 @@ class StackedRNN(nn.Module):
 class _LayerDropoutMixin:
     """torch's fused multi-layer RNN (same module, same weight names), except that when
     training on CPU with dropout between layers it runs one fused layer at a time and
-    drops out with `Dropout`'s cheaper mask instead of `bernoulli_`."""
+    drops out with `fast_dropout`'s cheaper mask instead of `bernoulli_`."""
 
     def forward(self, input, hx=None):
         fast = (
@@ -117,19 +117,19 @@ class _LayerDropoutMixin:
         elif packed:
             hx = self.permute_hidden(hx, input.sorted_indices)
         per_layer = len(self._flat_weights) // self.num_layers
-        drop, finals = Dropout(self.dropout), []
+        vf = torch._VF.lstm if is_lstm else torch._VF.gru
+        finals = []
         for i in range(self.num_layers):
             sl = slice(i * dirs, (i + 1) * dirs)
             h = (hx[0][sl], hx[1][sl]) if is_lstm else hx[sl]
             weights = self._flat_weights[i * per_layer : (i + 1) * per_layer]
             args = (weights, self.bias, 1, 0.0, True, self.bidirectional)
-            vf = torch._VF.lstm if is_lstm else torch._VF.gru
             out = (
                 vf(x, input.batch_sizes, h, *args) if packed else vf(x, h, *args, self.batch_first)
             )
             x, finals = out[0], finals + [out[1:]]
             if i < self.num_layers - 1:
-                x = drop(x)
+                x = fast_dropout(x, self.dropout)
         hidden = (
             (torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]))
             if is_lstm

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import torch
 
-from ..vocab import PAD_ID
-
 CHUNK = 64  # rows per chunk on CPU: 64 x 10k fp32 = 2.5 MB, fastest on the benchmark machine
 
 
@@ -54,11 +52,3 @@ def token_loss(
 ) -> torch.Tensor:
     """Summed cross-entropy of (N, V) logits against (N,) targets, all of them real tokens."""
     return _SoftmaxCrossEntropy.apply(logits, targets, float(label_smoothing))
-
-
-def sequence_loss(
-    logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0
-) -> torch.Tensor:
-    """Summed token cross-entropy of (B, T, V) logits against (B, T) targets; padding ignored."""
-    keep = targets != PAD_ID
-    return token_loss(logits[keep], targets[keep], label_smoothing)
