@@ -391,7 +391,9 @@ class Trainer:
                     )
                 if c["step"] >= total or out_of_time or (every and c["step"] % every == 0):
                     return float(loss_sum) / max(1, tokens)
-            if not every:  # the epoch ended
+            # the epoch ended; an epoch with nothing left (a run resumed at its last step,
+            # e.g. to train more epochs) was validated already, so train on into the next
+            if not every and tokens:
                 return float(loss_sum) / max(1, tokens)
 
 

@@ -112,3 +112,37 @@ def test_stop_request_flag_interrupts_after_the_step(data, tmp_path, monkeypatch
         train(resume_config(data, N), tmp_path / "run", progress=False, log=quiet)
     saved = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)
     assert saved["counters"]["step"] == 1
+
+
+def test_more_epochs_continue_a_finished_run_exactly(data, tmp_path):
+    """Raising `train.epochs` and re-running continues from last.pt as if the run had been
+    longer from the start: no second validation of the finished epoch (which would count as a
+    miss and halve the plateau schedule's lr)."""
+
+    def config(epochs):
+        train_tsv, dev_tsv = data
+        return tiny_config(
+            train_tsv,
+            dev_tsv,
+            model={"layers": 1, "hidden_size": 32, "emb_size": 16, "dropout": 0.3},
+            train={
+                "batch_size": 6,
+                "epochs": epochs,
+                "max_steps": 0,
+                "valid_every": 0,  # at each epoch's end
+                "metric": "loss",
+                "lr": 0.01,
+                "schedule": "plateau",
+            },
+        )
+
+    longer, extended = tmp_path / "longer", tmp_path / "extended"
+    train(config(2), longer, progress=False, log=quiet)
+    train(config(1), extended, progress=False, log=quiet)
+    train(config(2), extended, progress=False, log=quiet)
+    lines = lambda run: (run / "metrics.jsonl").read_text().splitlines()  # noqa: E731
+    assert len(lines(extended)) == len(lines(longer)) == 2
+    assert_same_params(
+        model_params(extended / "checkpoints" / "last.pt"),
+        model_params(longer / "checkpoints" / "last.pt"),
+    )
