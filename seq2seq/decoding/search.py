@@ -107,6 +107,10 @@ def greedy_search(
     return hyps
 
 
+def _nth_best(hyps: list[Hypothesis], n: int) -> float:
+    return sorted((h.norm_score for h in hyps), reverse=True)[n - 1]
+
+
 @torch.no_grad()
 def beam_search(
     model,
@@ -124,8 +128,8 @@ def beam_search(
 
     Each step keeps the 2K best candidates per sentence: those ending in </s> among the
     first K are finished, and the K best others go on. A sentence is done once it has K
-    finished hypotheses, or with `early_stop` once its best finished hypothesis scores at
-    least as well as its best live one would if it ended at the next step (exact when
+    finished hypotheses, or with `early_stop` once its `nbest`-th best finished hypothesis
+    scores at least as well as its best live one would if it ended at the next step (exact when
     length_penalty is 0, since log-probabilities only fall; a heuristic otherwise, as
     OpenNMT-py's default).
     """
@@ -180,9 +184,8 @@ def beam_search(
             full = [
                 f
                 or (
-                    bool(finished[s])
-                    and max(h.norm_score for h in finished[s])
-                    >= length_normalize(b, t + 2, length_penalty)
+                    len(finished[s]) >= nbest
+                    and _nth_best(finished[s], nbest) >= length_normalize(b, t + 2, length_penalty)
                 )
                 for f, s, b in zip(full, sent_ids, live)
             ]

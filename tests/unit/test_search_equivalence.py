@@ -137,9 +137,10 @@ def test_decode_all_restores_input_order(trained, sources):
     assert BOS_ID not in greedy[0][0].tokens
 
 
-def test_early_stop_keeps_the_best_hypothesis_without_length_penalty(trained, sources):
-    """With raw log-probabilities scores only fall, so stopping once a finished hypothesis
-    beats every live one cannot lose the 1-best; it may only save steps."""
+@pytest.mark.parametrize("nbest", [1, 3])
+def test_early_stop_keeps_the_nbest_without_length_penalty(trained, sources, nbest):
+    """With raw log-probabilities scores only fall, so stopping once the n-th best finished
+    hypothesis beats every live one cannot change the n-best list; it may only save steps."""
     model, _ = trained
     src, src_len = pad(sources)
     calls = {True: 0, False: 0}
@@ -155,9 +156,11 @@ def test_early_stop_keeps_the_best_hypothesis_without_length_penalty(trained, so
             calls[self.early] += tokens.size(0)
             return model.step(tokens, state)
 
-    kw = {"beam": 4, "nbest": 1, "length_penalty": 0.0, **DECODE}
+    kw = {"beam": 4, "nbest": nbest, "length_penalty": 0.0, **DECODE}
     full = beam_search(Counting(False), src, src_len, **kw)
     early = beam_search(Counting(True), src, src_len, early_stop=True, **kw)
-    assert [e[0].tokens for e in early] == [f[0].tokens for f in full]
-    assert [e[0].score for e in early] == pytest.approx([f[0].score for f in full], abs=1e-5)
+    assert all(len(f) == nbest for f in full)
+    assert [[h.tokens for h in e] for e in early] == [[h.tokens for h in f] for f in full]
+    flat = lambda out: [h.score for hyps in out for h in hyps]  # noqa: E731
+    assert flat(early) == pytest.approx(flat(full), abs=1e-5)
     assert calls[True] <= calls[False]
