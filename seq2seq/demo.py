@@ -16,6 +16,20 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("seq2seq") / "configs" / "demo.yaml"))
 
 
+def describe(cfg) -> str:
+    """One line naming the model, so the demo's banner stays true when its config changes."""
+    m = cfg.model
+    if m.type == "transformer":
+        return f"a Transformer ({m.layers} layers, d_model {m.d_model}, {m.heads} heads)"
+    cell = m.cell.upper()
+    name = "the Sutskever et al. deep " + cell if m.attention == "none" else f"a deep {cell}"
+    parts = [f"{m.layers}x{m.hidden_size}"]
+    parts.append("bidirectional encoder" if m.bidirectional else "")
+    parts.append("no attention" if m.attention == "none" else f"{m.attention} attention")
+    parts.append("reversed source" if cfg.data.reverse_source else "")
+    return f"{name} ({', '.join(p for p in parts if p)})"
+
+
 def run_demo(out: Path, overrides: list[str] = ()) -> dict:
     from .cli import evaluate_run
     from .training import train
@@ -23,9 +37,8 @@ def run_demo(out: Path, overrides: list[str] = ()) -> dict:
 
     cfg = load_config(demo_config_path(), overrides)
     print(
-        "seq2seq demo: grapheme-to-phoneme on CMUdict with the Sutskever et al. deep LSTM "
-        f"({cfg.model.layers}x{cfg.model.hidden_size}, no attention, reversed source, stress "
-        f"{'stripped' if cfg.data.cmudict.strip_stress else 'kept'})"
+        f"seq2seq demo: grapheme-to-phoneme on CMUdict with {describe(cfg)}, stress "
+        f"{'stripped' if cfg.data.cmudict.strip_stress else 'kept'}"
     )
     summary = train(cfg, out)
     metrics = evaluate_run(out)
