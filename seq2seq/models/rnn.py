@@ -18,7 +18,7 @@ from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
 from .attention import Attention
 from .base import EncoderOutput
-from .dropout import Dropout
+from .dropout import Dropout, fast_dropout
 from .stacked import make_stack
 
 
@@ -119,6 +119,8 @@ class RNNSeq2Seq(nn.Module):
             if self.attention is not None:
                 context, _ = self.attention(out, state["keys"], state["memory"], state["mask"])
                 out = torch.tanh(self.combine(torch.cat([context, out], dim=-1)))  # (B, T, H)
+        elif self.feeding and isinstance(self.decoder, nn.LSTM):
+            out = self._feeding_loop(y, state)  # (B, T, H)
         else:
             steps = []
             for t in range(y.size(1)):
@@ -128,6 +130,41 @@ class RNNSeq2Seq(nn.Module):
         if keep is not None:
             out = out[keep]  # (N, H)
         return self.out(self.dropout(out))  # (B, T, V) or (N, V)
+
+    def _feeding_loop(self, y: torch.Tensor, state: DecoderState) -> torch.Tensor:
+        """Teacher forcing with Luong input feeding, the LSTM cells written out: the first
+        layer's input projection of the embedded targets is one matrix product over all T
+        steps, and each step does one product per layer ([input; h] against [W_ih; W_hh])
+        instead of a call into the fused RNN for a single time step. Same function as the
+        step-by-step loop (the cell state is kept in fp32 under autocast)."""
+        dec, L, E = self.decoder, self.cfg.layers, self.cfg.emb_size
+        w = [getattr(dec, f"weight_ih_l{k}") for k in range(L)]
+        wh = [
+            torch.cat([w[k][:, E:] if k == 0 else w[k], getattr(dec, f"weight_hh_l{k}")], 1).t()
+            for k in range(L)
+        ]  # (In + H, 4H)
+        bias = [getattr(dec, f"bias_ih_l{k}") + getattr(dec, f"bias_hh_l{k}") for k in range(L)]
+        first = nn.functional.linear(y, w[0][:, :E], bias[0])  # (B, T, 4H)
+        h, c = list(state["h"].unbind(0)), [x.float() for x in state["c"].unbind(0)]
+        feed, keys, memory, mask = state["feed"], state["keys"], state["memory"], state["mask"]
+        p = dec.dropout if self.training else 0.0
+        steps = []
+        for t in range(y.size(1)):
+            x = feed
+            for k in range(L):
+                gates = torch.addmm(
+                    first[:, t] if k == 0 else bias[k], torch.cat([x, h[k]], 1), wh[k]
+                )
+                i, f, g, o = gates.float().chunk(4, 1)
+                c[k] = torch.sigmoid(f) * c[k] + torch.sigmoid(i) * torch.tanh(g)
+                h[k] = (torch.sigmoid(o) * torch.tanh(c[k])).to(gates.dtype)
+                x = fast_dropout(h[k], p) if k < L - 1 else h[k]
+            top = h[-1].unsqueeze(1)  # (B, 1, H)
+            context, _ = self.attention(top, keys, memory, mask)
+            feed = torch.tanh(self.combine(torch.cat([context, top.to(context.dtype)], -1)))
+            feed = feed.squeeze(1)  # (B, H)
+            steps.append(feed)
+        return torch.stack(steps, dim=1)
 
     # -- one decoder step ----------------------------------------------------------------
 

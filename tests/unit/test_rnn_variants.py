@@ -18,6 +18,7 @@ VARIANTS = {
     "bidir-general": {"attention": "general", "bidirectional": True},
     "bidir-gru-residual": {"cell": "gru", "bidirectional": True, "residual": True, "layers": 3},
     "residual-bahdanau": {"attention": "bahdanau", "residual": True, "layers": 3},
+    "luong-general-3-layers": {"attention": "general", "layers": 3},
 }
 
 
@@ -40,6 +41,29 @@ def test_teacher_forcing_equals_stepping(name):
         logp, state, att = model.step(tgt_in[:, t], state)
         assert torch.allclose(logp, full[:, t], atol=1e-5), (name, t)
         assert (att is None) == (VARIANTS[name].get("attention") is None)
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_input_feeding_training_loop_has_the_gradients_of_stepping(layers):
+    """Teacher forcing with input feeding runs written-out LSTM cells; its gradients must be
+    those of the decoder stepping through the fused LSTM one token at a time."""
+    model, (src, src_len, tgt_in) = make(attention="general", layers=layers), inputs()
+    weights = torch.rand(*tgt_in.shape, 11)
+
+    def grads(loss):
+        model.zero_grad()
+        loss.backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    full = grads((torch.log_softmax(model(src, src_len, tgt_in), -1) * weights).sum())
+    state, total = model.init_state(model.encode(src, src_len)), 0.0
+    for t in range(tgt_in.size(1)):
+        logp, state, _ = model.step(tgt_in[:, t], state)
+        total = total + (logp * weights[:, t]).sum()
+    stepped = grads(total)
+    assert full.keys() == stepped.keys()
+    for name in full:
+        assert torch.allclose(full[name], stepped[name], atol=1e-5), name
 
 
 @pytest.mark.parametrize("name", VARIANTS)
