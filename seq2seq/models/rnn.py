@@ -117,8 +117,7 @@ class RNNSeq2Seq(nn.Module):
         if self.attention is None or (self.cfg.attention != "bahdanau" and not self.feeding):
             out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
             if self.attention is not None:
-                context, _ = self.attention(out, state["keys"], state["memory"], state["mask"])
-                out = torch.tanh(self.combine(torch.cat([context, out], dim=-1)))  # (B, T, H)
+                out, _ = self._attentional(out, self._attend(out, state))  # (B, T, H)
         elif self.feeding and isinstance(self.decoder, nn.LSTM):
             out = self._feeding_loop(y, state)  # (B, T, H)
         else:
@@ -146,7 +145,7 @@ class RNNSeq2Seq(nn.Module):
         bias = [getattr(dec, f"bias_ih_l{k}") + getattr(dec, f"bias_hh_l{k}") for k in range(L)]
         first = nn.functional.linear(y, w[0][:, :E], bias[0])  # (B, T, 4H)
         h, c = list(state["h"].unbind(0)), [x.float() for x in state["c"].unbind(0)]
-        feed, keys, memory, mask = state["feed"], state["keys"], state["memory"], state["mask"]
+        feed = state["feed"]
         p = dec.dropout if self.training else 0.0
         steps = []
         for t in range(y.size(1)):
@@ -160,13 +159,21 @@ class RNNSeq2Seq(nn.Module):
                 h[k] = (torch.sigmoid(o) * torch.tanh(c[k])).to(gates.dtype)
                 x = fast_dropout(h[k], p) if k < L - 1 else h[k]
             top = h[-1].unsqueeze(1)  # (B, 1, H)
-            context, _ = self.attention(top, keys, memory, mask)
-            feed = torch.tanh(self.combine(torch.cat([context, top.to(context.dtype)], -1)))
+            feed, _ = self._attentional(top, self._attend(top, state))
             feed = feed.squeeze(1)  # (B, H)
             steps.append(feed)
         return torch.stack(steps, dim=1)
 
     # -- one decoder step ----------------------------------------------------------------
+
+    def _attend(self, query: torch.Tensor, state: DecoderState):
+        """Queries (N, T, H) -> context (N, T, Hm), weights (N, T, S)."""
+        return self.attention(query, state["keys"], state["memory"], state["mask"])
+
+    def _attentional(self, out: torch.Tensor, attended):
+        """Luong's attentional vector tanh(W [context; out]) (N, T, H), and the weights."""
+        context, weights = attended
+        return torch.tanh(self.combine(torch.cat([context, out.to(context.dtype)], -1))), weights
 
     def _rnn_state(self, state: DecoderState):
         return (state["h"], state["c"]) if "c" in state.tensors else state["h"]
@@ -180,19 +187,17 @@ class RNNSeq2Seq(nn.Module):
         if self.attention is None:
             out, new = self.decoder(y.unsqueeze(1), self._rnn_state(state))  # (N, 1, H)
             return out.squeeze(1), self._with_rnn_state(state, new), None
-        attend = lambda q: self.attention(q, state["keys"], state["memory"], state["mask"])  # noqa: E731
         if self.cfg.attention == "bahdanau":  # attend with the previous state, then step
-            context, weights = attend(state["h"][-1].unsqueeze(1))  # (N, 1, Hm), (N, 1, S)
+            attended = self._attend(state["h"][-1].unsqueeze(1), state)  # (N, 1, Hm), (N, 1, S)
             out, new = self.decoder(
-                torch.cat([y.unsqueeze(1), context.to(y.dtype)], -1), self._rnn_state(state)
+                torch.cat([y.unsqueeze(1), attended[0].to(y.dtype)], -1), self._rnn_state(state)
             )
         else:  # Luong: step (with the last attentional vector fed in), then attend
             x = torch.cat([y, state["feed"].to(y.dtype)], -1) if self.feeding else y
             out, new = self.decoder(x.unsqueeze(1), self._rnn_state(state))  # (N, 1, H)
-            context, weights = attend(out)
-        o = torch.tanh(self.combine(torch.cat([context, out.to(context.dtype)], -1))).squeeze(
-            1
-        )  # (N, H)
+            attended = self._attend(out, state)
+        o, weights = self._attentional(out, attended)
+        o = o.squeeze(1)  # (N, H)
         state = self._with_rnn_state(state, new)
         if self.feeding:
             state = state.replace(feed=o)
