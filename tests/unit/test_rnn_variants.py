@@ -66,6 +66,35 @@ def test_input_feeding_training_loop_has_the_gradients_of_stepping(layers):
         assert torch.allclose(full[name], stepped[name], atol=1e-5), name
 
 
+def test_input_feeding_loop_is_the_same_function_without_gradients():
+    """Without gradients the loop takes plain products instead of `StepWeight`s."""
+    model, (src, src_len, tgt_in) = make(attention="general", layers=3), inputs()
+    with torch.no_grad():
+        plain = model(src, src_len, tgt_in)
+    assert torch.allclose(model(src, src_len, tgt_in), plain, atol=1e-6)
+
+
+def test_input_feeding_bf16_gradients_follow_fp32():
+    """Under bf16 autocast the recurrent weights are cast once and their gradients summed
+    over the steps in one product; each parameter's gradient stays within bf16 rounding of
+    the fp32 gradient (a step left out or a bias gradient lost would be far off)."""
+    model, (src, src_len, tgt_in) = make(attention="general", layers=2), inputs()
+    weights = torch.rand(*tgt_in.shape, 11)
+
+    def grads(dtype):
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype is torch.bfloat16):
+            logits = model(src, src_len, tgt_in)
+        (torch.log_softmax(logits.float(), -1) * weights).sum().backward()
+        return {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    exact, bf16 = grads(torch.float32), grads(torch.bfloat16)
+    assert exact.keys() == bf16.keys()
+    for name in exact:
+        err = (bf16[name] - exact[name]).norm() / exact[name].norm()
+        assert err < 0.05, (name, float(err))
+
+
 @pytest.mark.parametrize("name", VARIANTS)
 def test_beam_one_equals_greedy(name):
     model, (src, src_len, _) = make(seed=2, **VARIANTS[name]), inputs()
