@@ -13,6 +13,7 @@ recurrence is unchanged; the weight's gradient is the same sum, taken in one pro
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 class StepWeight:
@@ -70,3 +71,44 @@ class _Step(torch.autograd.Function):
         ctx.sw.grads[ctx.t] = grad
         dadd = grad if ctx.has_add and ctx.needs_input_grad[3] else None
         return torch.mm(grad, weight.t()), None, None, dadd, None, None
+
+
+def lstm_layer(
+    data: torch.Tensor,
+    batch_sizes: list[int],
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    weights: list[torch.Tensor],
+    reverse: bool = False,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """One direction of one LSTM layer over a packed batch, cells written out for training.
+
+    `data` (N, In) is time-major and sorted by length as in a PackedSequence: step t holds
+    the first `batch_sizes[t]` sequences. `weights` are torch's [W_ih, W_hh, b_ih, b_hh];
+    h0, c0 (B, H) are in sorted order. Returns the outputs in the same packed layout and
+    the final (h, c) (B, H), the cell state in fp32. The input projection of all steps is one
+    product, the recurrent weight a `StepWeight`; torch's packed CPU path instead takes
+    each step's weight gradients in their own small products.
+    """
+    w_ih, w_hh, b_ih, b_hh = weights
+    sw = StepWeight(w_hh.t())
+    inputs = nn.functional.linear(data, w_ih, b_ih + b_hh).split(batch_sizes)  # T x (n_t, 4H)
+    outs: list[torch.Tensor] = [data] * len(batch_sizes)
+    h, c = h0[:0].to(sw.dtype), c0[:0].float()  # the rows running at the current step
+    done_h, done_c = [], []  # forward: rows that ended, shortest last
+    order = reversed(range(len(batch_sizes))) if reverse else range(len(batch_sizes))
+    for t in order:
+        n = batch_sizes[t]
+        if n > h.size(0):  # sequences start: all at t = 0 forward, at their ends in reverse
+            h = torch.cat([h, h0[h.size(0) : n].to(sw.dtype)])
+            c = torch.cat([c, c0[c.size(0) : n].float()])
+        elif n < h.size(0):  # forward: the shortest sequences have ended
+            done_h.append(h[n:])
+            done_c.append(c[n:])
+            h, c = h[:n], c[:n]
+        i, f, g, o = sw.step(h, inputs[t]).float().chunk(4, 1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = (torch.sigmoid(o) * torch.tanh(c)).to(sw.dtype)
+        outs[t] = h
+    final = (torch.cat([h, *done_h[::-1]]), torch.cat([c, *done_c[::-1]]))
+    return torch.cat(outs), final

@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from .dropout import Dropout, fast_dropout
+from .recurrence import lstm_layer
 
 
 def make_stack(
@@ -94,28 +95,66 @@ class StackedRNN(nn.Module):
 
 
 class _LayerDropoutMixin:
-    """torch's fused multi-layer RNN (same module, same weight names), except that when
-    training on CPU with dropout between layers it runs one fused layer at a time and
-    drops out with `fast_dropout`'s cheaper mask instead of `bernoulli_`."""
+    """torch's fused multi-layer RNN (same module, same weight names), except when training
+    on CPU. A packed LSTM (the encoder) then runs `lstm_layer`'s written-out cells: torch's
+    packed CPU path takes each step's weight gradients in their own small products, and the
+    written-out layer trains 6-11 % faster on the benchmark models (2 threads). Unpacked
+    input keeps the fused oneDNN layer, which is faster than written-out cells there. With
+    dropout between layers the fused path runs one layer at a time. Both drop out with
+    `fast_dropout`'s cheaper mask."""
 
     def forward(self, input, hx=None):
-        fast = (
-            self.training
-            and self.dropout > 0
-            and self.num_layers > 1
-            and (input.data if isinstance(input, PackedSequence) else input).device.type == "cpu"
-        )
-        if not fast:
-            return super().forward(input, hx)
-        is_lstm, dirs = isinstance(self, nn.LSTM), 2 if self.bidirectional else 1
         packed = isinstance(input, PackedSequence)
         x = input.data if packed else input
+        is_lstm, dirs = isinstance(self, nn.LSTM), 2 if self.bidirectional else 1
+        cpu_training = x.device.type == "cpu" and torch.is_grad_enabled()
+        written = cpu_training and is_lstm and self.bias and not self.proj_size and packed
+        layered = self.training and self.dropout > 0 and self.num_layers > 1
+        if not (written or (cpu_training and layered)):
+            return super().forward(input, hx)
         batch = int(input.batch_sizes[0]) if packed else x.size(0 if self.batch_first else 1)
         if hx is None:
             zeros = x.new_zeros(self.num_layers * dirs, batch, self.hidden_size)
             hx = (zeros, zeros) if is_lstm else zeros
         elif packed:
             hx = self.permute_hidden(hx, input.sorted_indices)
+        if written:
+            sizes = input.batch_sizes.tolist() if packed else [batch] * x.size(1)
+            if not packed:  # (B, T, I) -> time-major rows, all B sequences at every step
+                x = (x.transpose(0, 1) if self.batch_first else x).reshape(-1, x.size(-1))
+            x, hidden = self._written_layers(x, sizes, hx)
+            if not packed:
+                x = x.view(len(sizes), batch, -1)
+                x = x.transpose(0, 1) if self.batch_first else x
+        else:
+            x, hidden = self._fused_layers(x, input.batch_sizes if packed else None, hx)
+        if packed:
+            output = PackedSequence(
+                x, input.batch_sizes, input.sorted_indices, input.unsorted_indices
+            )
+            return output, self.permute_hidden(hidden, input.unsorted_indices)
+        return x, hidden
+
+    def _written_layers(self, x, sizes: list[int], hx):
+        dirs, p = 2 if self.bidirectional else 1, self.dropout if self.training else 0.0
+        per_layer = len(self._flat_weights) // (self.num_layers * dirs)
+        hs, cs = [], []
+        for i in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = i * dirs + d
+                weights = self._flat_weights[k * per_layer : (k + 1) * per_layer]
+                out, (h, c) = lstm_layer(x, sizes, hx[0][k], hx[1][k], weights, reverse=d == 1)
+                outs.append(out)
+                hs.append(h)
+                cs.append(c.to(hx[1].dtype))
+            x = torch.cat(outs, -1) if dirs == 2 else outs[0]
+            if i < self.num_layers - 1:
+                x = fast_dropout(x, p)
+        return x, (torch.stack(hs), torch.stack(cs))
+
+    def _fused_layers(self, x, batch_sizes, hx):
+        is_lstm, dirs = isinstance(self, nn.LSTM), 2 if self.bidirectional else 1
         per_layer = len(self._flat_weights) // self.num_layers
         vf = torch._VF.lstm if is_lstm else torch._VF.gru
         finals = []
@@ -125,7 +164,9 @@ class _LayerDropoutMixin:
             weights = self._flat_weights[i * per_layer : (i + 1) * per_layer]
             args = (weights, self.bias, 1, 0.0, True, self.bidirectional)
             out = (
-                vf(x, input.batch_sizes, h, *args) if packed else vf(x, h, *args, self.batch_first)
+                vf(x, batch_sizes, h, *args)
+                if batch_sizes is not None
+                else vf(x, h, *args, self.batch_first)
             )
             x, finals = out[0], finals + [out[1:]]
             if i < self.num_layers - 1:
@@ -135,11 +176,6 @@ class _LayerDropoutMixin:
             if is_lstm
             else torch.cat([f[0] for f in finals])
         )
-        if packed:
-            output = PackedSequence(
-                x, input.batch_sizes, input.sorted_indices, input.unsorted_indices
-            )
-            return output, self.permute_hidden(hidden, input.unsorted_indices)
         return x, hidden
 
 
