@@ -43,6 +43,23 @@ def test_teacher_forcing_equals_stepping(name):
         assert (att is None) == (VARIANTS[name].get("attention") is None)
 
 
+@pytest.mark.parametrize("name", VARIANTS)
+def test_padded_batch_encodes_as_each_sentence_alone(name):
+    """Padding changes nothing: each sentence's final states, sentence vector and memory
+    are those it gets alone, with gradients on (the written-out training cells) and off."""
+    model, (src, src_len, _) = make(**VARIANTS[name]), inputs()
+    for grad in (True, False):
+        with torch.set_grad_enabled(grad):
+            batch = model.encode(src, src_len)
+            for i, n in enumerate(src_len.tolist()):
+                alone = model.encode(src[i : i + 1, :n], src_len[i : i + 1])
+                for a, b in zip(batch.final, alone.final):
+                    assert torch.allclose(a[:, i], b[:, 0], atol=1e-6), (name, i)
+                assert torch.allclose(batch.sentence_vector[i], alone.sentence_vector[0], atol=1e-6)
+                if batch.memory is not None:
+                    assert torch.allclose(batch.memory[i, :n], alone.memory[0], atol=1e-6)
+
+
 @pytest.mark.parametrize("layers", [1, 3])
 def test_input_feeding_training_loop_has_the_gradients_of_stepping(layers):
     """Teacher forcing with input feeding runs written-out LSTM cells; its gradients must be
