@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from train_speed import measure
+from train_speed import measure_alone
 
 HERE = Path(__file__).resolve().parent
 PEER_RUNS = [("onmt", False), ("onmt", True), ("joey", True)]
@@ -55,16 +55,17 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
         for attention in wanted:
             for precision in dict.fromkeys(["fp32", args.precision]):
-                rows.append(measure(precision, args.steps, args.warmup, work, attention))
+                rows.append(measure_alone(precision, args.steps, args.warmup, work, attention))
                 print(json.dumps(rows[-1]), flush=True)
     ours = {(r["attention"], r["precision"]): r["median_tgt_tok_s"] for r in rows if "system" in r}
-    print(f"\n{'system':34s} {'attention':9s} tgt tok/s   seq2seq {args.precision} / it")
+    print(f"\n{'system':34s} {'attention':9s} tgt tok/s  peak RSS   seq2seq {args.precision} / it")
     for r in rows:
         name = r.get("system") or f"{r['peer']} {r.get('version', '')}"
         label = f"{name} {r.get('precision', 'fp32')}"
         mine = ours[(r["attention"], args.precision)]
         ratio = f"{mine / r['median_tgt_tok_s']:.2f}x" if "system" not in r else ""
-        print(f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}   {ratio}")
+        rss = f"{r['peak_rss_gib']:.2f} GiB"
+        print(f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}  {rss:>8s}   {ratio}")
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / args.out).write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -12,9 +12,12 @@ the median target tokens/s over the timed steps and the ratio to the peers' figu
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import gzip
 import json
+import multiprocessing
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -96,6 +99,20 @@ def measure(precision: str, steps: int, warmup: int, work: Path, attention: bool
     }
 
 
+def measure_alone(*args, **kwargs) -> dict:
+    """`measure` in a fresh process, as each peer runs in its own: no allocator or thread-pool
+    state carried over from an earlier run, and the result gets that process's peak RSS."""
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        return pool.submit(_measure_with_rss, *args, **kwargs).result()
+
+
+def _measure_with_rss(*args, **kwargs) -> dict:
+    result = measure(*args, **kwargs)
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {**result, "peak_rss_gib": round(peak_kib / 2**20, 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=300)
@@ -106,7 +123,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for p in args.precision:
-            r = measure(p, args.steps, args.warmup, Path(tmp))
+            r = measure_alone(p, args.steps, args.warmup, Path(tmp))
             ratios = {peer: round(r["median_tgt_tok_s"] / v, 2) for peer, v in PEERS.items()}
             results.append({**r, "ratio_to_peer_reference": ratios})
             print(json.dumps(results[-1]))
