@@ -65,7 +65,9 @@ def main() -> None:
         mine = ours[(r["attention"], args.precision)]
         ratio = f"{mine / r['median_tgt_tok_s']:.2f}x" if "system" not in r else ""
         rss = f"{r['peak_rss_gib']:.2f} GiB"
-        print(f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}  {rss:>8s}   {ratio}")
+        print(
+            f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}  {rss:>8s}   {ratio}"
+        )
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / args.out).write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -313,8 +313,11 @@ def reproduce(
     report = Path(report)
     report.mkdir(parents=True, exist_ok=True)
     r = Reproduction(preset, data, Path(work), report, pair=pair)
-    results = r.grid()
-    r.results["grid_seconds"] = round(r.results.get("grid_seconds", 0) + time.time() - start)
+    try:
+        results = r.grid()
+    finally:  # every sitting's wall time counts, an interrupted one too
+        r.results["grid_seconds"] = round(r.results.get("grid_seconds", 0) + time.time() - start)
+        r.cache_path.write_text(json.dumps(r.results, indent=2))
     summary = {
         "preset": preset,
         "pair": pair,
@@ -343,8 +346,9 @@ def render(s: dict) -> str:
         f"Model: {s['layers']} x {s['hidden']} LSTM, embeddings {s['emb']}, sentencepiece {s['spm']}, no attention; "
         f"{s['optimizer']} lr {s['lr']} ({s['schedule']}), {s['epochs']} epochs. Test set: test_2016_flickr; "
         "sacreBLEU on detokenized, cased output against the raw references "
-        "(nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp). Grid wall time: "
-        f"{s['grid_seconds'] / 3600:.1f} h.",
+        "(nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp). Training time (the trainers' own "
+        f"clocks, all models and sittings): {sum(s['train_seconds'].values()) / 3600:.1f} h; "
+        f"wall time of the grid's sittings, decoding included: {s['grid_seconds'] / 3600:.1f} h.",
         "",
         "## Table 1 analogue",
         "",

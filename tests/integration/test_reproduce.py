@@ -4,7 +4,9 @@ import gzip
 import json
 import random
 
-from seq2seq.reproduce import reproduce
+import pytest
+
+from seq2seq.reproduce import Reproduction, reproduce
 
 DE = "ein eine mann frau hund katze sieht jagt wird von einem einer gesehen gejagt rot blau".split()
 EN = "a man woman dog cat sees chases is by seen chased red blue the".split()
@@ -24,10 +26,30 @@ def fake_multi30k(folder, seed=0):
                 f.write("".join(r[col] + "\n" for r in rows))
 
 
-def test_tiny_reproduction_writes_report_and_resumes(tmp_path):
+def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
     fake_multi30k(tmp_path / "m30k")
     work, report = tmp_path / "work", tmp_path / "report"
+
+    def stop(*_):  # a sitting that ends before the report (as Ctrl-C would)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(Reproduction, "figure3", stop)
+        with pytest.raises(KeyboardInterrupt):
+            reproduce("tiny", tmp_path / "m30k", work, report)
+    first_sitting = json.loads((work / "results.json").read_text())["grid_seconds"]
     summary = reproduce("tiny", tmp_path / "m30k", work, report)
+    assert summary["grid_seconds"] >= first_sitting  # both sittings count
+    assert set(summary["train_seconds"]) == {
+        "rev-s1",
+        "rev-s2",
+        "rev-s3",
+        "rev-s4",
+        "rev-s5",
+        "fwd-s1",
+        "fwd-s2",
+        "rev-L2",
+    }
     for name in (
         "report.md",
         "results.json",
