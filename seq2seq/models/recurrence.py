@@ -21,54 +21,66 @@ class StepWeight:
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
         dtype = torch.get_autocast_dtype(weight.device.type)
-        self.dtype = dtype if torch.is_autocast_enabled(weight.device.type) else weight.dtype
-        self.xs: list[torch.Tensor] = []
-        self.grads: dict[int, torch.Tensor] = {}
-        self.has_bias = bias is not None
+        dtype = dtype if torch.is_autocast_enabled(weight.device.type) else weight.dtype
+        self.steps = _Steps(dtype, bias is not None)
         self.weight, self.bias = _Gather.apply(
-            weight, bias if bias is not None else weight.new_empty(0), self
+            weight, bias if bias is not None else weight.new_empty(0), self.steps
         )
 
     def step(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
         """add (N, Out) or None + x (N, In) @ W + bias, in the autocast dtype."""
-        return _Step.apply(x.to(self.dtype), self.weight, self.bias, add, self, len(self.xs))
+        s = self.steps
+        return _Step.apply(x.to(s.dtype), self.weight, self.bias, add, s, len(s.xs))
+
+
+class _Steps:
+    """What the autograd nodes share: each step's input and output gradient. It holds no
+    tensor with a graph, so graph and buffers are freed together (a node's context that
+    referred back to the weight it produced would make a cycle the collector cannot see)."""
+
+    def __init__(self, dtype: torch.dtype, has_bias: bool):
+        self.dtype, self.has_bias = dtype, has_bias
+        self.xs: list[torch.Tensor] = []
+        self.grads: dict[int, torch.Tensor] = {}
 
 
 class _Gather(torch.autograd.Function):
     """Casts W and b once; in backward, their gradients from every step's saved x and dG."""
 
     @staticmethod
-    def forward(ctx, weight, bias, sw: StepWeight):
-        ctx.sw = sw
+    def forward(ctx, weight, bias, steps: _Steps):
+        ctx.steps = steps
         ctx.set_materialize_grads(False)
-        return weight.to(sw.dtype, copy=True), bias.to(sw.dtype, copy=True)
+        return weight.to(steps.dtype, copy=True), bias.to(steps.dtype, copy=True)
 
     @staticmethod
     def backward(ctx, *_):
-        sw: StepWeight = ctx.sw
-        xs = torch.cat([sw.xs[t] for t in range(len(sw.xs)) if t in sw.grads])  # (T*N, In)
-        gs = torch.cat([sw.grads[t] for t in range(len(sw.xs)) if t in sw.grads])  # (T*N, Out)
-        sw.xs, sw.grads = [], {}  # each batch's buffers go with its backward
+        s: _Steps = ctx.steps
+        ts = [t for t in range(len(s.xs)) if t in s.grads]  # the steps backward reached
+        if not ts:
+            return None, None, None
+        xs = torch.cat([s.xs[t] for t in ts])  # (T*N, In)
+        gs = torch.cat([s.grads[t] for t in ts])  # (T*N, Out)
         dw = torch.mm(xs.t(), gs).float()  # (In, Out)
-        db = gs.float().sum(0) if sw.has_bias else None
+        db = gs.float().sum(0) if s.has_bias else None
         return dw, db, None
 
 
 class _Step(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, add, sw: StepWeight, t: int):
-        sw.xs.append(x.detach())
-        ctx.sw, ctx.t, ctx.has_add = sw, t, add is not None
+    def forward(ctx, x, weight, bias, add, steps: _Steps, t: int):
+        steps.xs.append(x.detach())
+        ctx.steps, ctx.t, ctx.has_add = steps, t, add is not None
         ctx.save_for_backward(weight)
         out = torch.mm(x, weight)
-        if sw.has_bias:
+        if steps.has_bias:
             out = out + bias
         return out + add.to(out.dtype) if add is not None else out
 
     @staticmethod
     def backward(ctx, grad):
         (weight,) = ctx.saved_tensors
-        ctx.sw.grads[ctx.t] = grad
+        ctx.steps.grads[ctx.t] = grad
         dadd = grad if ctx.has_add and ctx.needs_input_grad[3] else None
         return torch.mm(grad, weight.t()), None, None, dadd, None, None
 
@@ -92,15 +104,16 @@ def lstm_layer(
     """
     w_ih, w_hh, b_ih, b_hh = weights
     sw = StepWeight(w_hh.t())
+    dtype = sw.steps.dtype
     inputs = nn.functional.linear(data, w_ih, b_ih + b_hh).split(batch_sizes)  # T x (n_t, 4H)
     outs: list[torch.Tensor] = [data] * len(batch_sizes)
-    h, c = h0[:0].to(sw.dtype), c0[:0].float()  # the rows running at the current step
+    h, c = h0[:0].to(dtype), c0[:0].float()  # the rows running at the current step
     done_h, done_c = [], []  # forward: rows that ended, shortest last
     order = reversed(range(len(batch_sizes))) if reverse else range(len(batch_sizes))
     for t in order:
         n = batch_sizes[t]
         if n > h.size(0):  # sequences start: all at t = 0 forward, at their ends in reverse
-            h = torch.cat([h, h0[h.size(0) : n].to(sw.dtype)])
+            h = torch.cat([h, h0[h.size(0) : n].to(dtype)])
             c = torch.cat([c, c0[c.size(0) : n].float()])
         elif n < h.size(0):  # forward: the shortest sequences have ended
             done_h.append(h[n:])
@@ -108,7 +121,7 @@ def lstm_layer(
             h, c = h[:n], c[:n]
         i, f, g, o = sw.step(h, inputs[t]).float().chunk(4, 1)
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = (torch.sigmoid(o) * torch.tanh(c)).to(sw.dtype)
+        h = (torch.sigmoid(o) * torch.tanh(c)).to(dtype)
         outs[t] = h
     final = (torch.cat([h, *done_h[::-1]]), torch.cat([c, *done_c[::-1]]))
     return torch.cat(outs), final
