@@ -120,13 +120,7 @@ class _LayerDropoutMixin:
         elif packed:
             hx = self.permute_hidden(hx, input.sorted_indices)
         if written:
-            sizes = input.batch_sizes.tolist() if packed else [batch] * x.size(1)
-            if not packed:  # (B, T, I) -> time-major rows, all B sequences at every step
-                x = (x.transpose(0, 1) if self.batch_first else x).reshape(-1, x.size(-1))
-            x, hidden = self._written_layers(x, sizes, hx)
-            if not packed:
-                x = x.view(len(sizes), batch, -1)
-                x = x.transpose(0, 1) if self.batch_first else x
+            x, hidden = self._written_layers(x, input.batch_sizes.tolist(), hx)
         else:
             x, hidden = self._fused_layers(x, input.batch_sizes if packed else None, hx)
         if packed:
