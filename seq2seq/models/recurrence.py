@@ -17,20 +17,39 @@ from torch import nn
 
 
 class StepWeight:
-    """`W` (In, Out) and optional bias (Out,) for `step(x, add)` = add + x @ W + bias."""
+    """`W` (In, Out) and optional bias (Out,) for `step(x, add)` = add + x @ W + bias.
+
+    Without gradients (decoding, validation) it is the plain product of the cast weight."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None = None):
         dtype = torch.get_autocast_dtype(weight.device.type)
         dtype = dtype if torch.is_autocast_enabled(weight.device.type) else weight.dtype
         self.steps = _Steps(dtype, bias is not None)
-        self.weight, self.bias = _Gather.apply(
-            weight, bias if bias is not None else weight.new_empty(0), self.steps
-        )
+        self.grad = torch.is_grad_enabled()
+        if self.grad:
+            self.weight, self.bias = _Gather.apply(
+                weight, bias if bias is not None else weight.new_empty(0), self.steps
+            )
+        else:
+            self.weight = weight.to(dtype)
+            self.bias = bias.to(dtype) if bias is not None else None
 
     def step(self, x: torch.Tensor, add: torch.Tensor | None = None) -> torch.Tensor:
         """add (N, Out) or None + x (N, In) @ W + bias, in the autocast dtype."""
         s = self.steps
-        return _Step.apply(x.to(s.dtype), self.weight, self.bias, add, s, len(s.xs))
+        if self.grad:
+            return _Step.apply(x.to(s.dtype), self.weight, self.bias, add, s, len(s.xs))
+        out = torch.mm(x.to(s.dtype), self.weight)
+        out = out if self.bias is None else out + self.bias
+        return out if add is None else out + add.to(out.dtype)
+
+
+def lstm_cell(gates: torch.Tensor, c: torch.Tensor, dtype: torch.dtype):
+    """LSTM gates (N, 4H) and cell state (N, H) -> new (h in `dtype`, c in fp32). The cell
+    state stays in fp32 under autocast, as a fused kernel keeps its accumulator."""
+    i, f, g, o = gates.float().chunk(4, 1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return (torch.sigmoid(o) * torch.tanh(c)).to(dtype), c
 
 
 class _Steps:
@@ -119,9 +138,7 @@ def lstm_layer(
             done_h.append(h[n:])
             done_c.append(c[n:])
             h, c = h[:n], c[:n]
-        i, f, g, o = sw.step(h, inputs[t]).float().chunk(4, 1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = (torch.sigmoid(o) * torch.tanh(c)).to(dtype)
+        h, c = lstm_cell(sw.step(h, inputs[t]), c, dtype)
         outs[t] = h
     final = (torch.cat([h, *done_h[::-1]]), torch.cat([c, *done_c[::-1]]))
     return torch.cat(outs), final

@@ -9,8 +9,6 @@ outputs (Bahdanau additive; Luong dot / general with input feeding).
 
 from __future__ import annotations
 
-from functools import partial
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -21,7 +19,7 @@ from ..vocab import PAD_ID
 from .attention import Attention
 from .base import EncoderOutput
 from .dropout import Dropout, fast_dropout
-from .recurrence import StepWeight
+from .recurrence import StepWeight, lstm_cell
 from .stacked import make_stack
 
 
@@ -137,8 +135,8 @@ class RNNSeq2Seq(nn.Module):
         """Teacher forcing with Luong input feeding, the LSTM cells written out: the first
         layer's input projection of the embedded targets is one matrix product over all T
         steps, and each step does one product per layer ([input; h] against [W_ih; W_hh])
-        instead of a call into the fused RNN for a single time step. With gradients on, those
-        weights are `StepWeight`s: cast once, their gradients one product per batch. Same
+        instead of a call into the fused RNN for a single time step. Those weights are
+        `StepWeight`s: cast once, their gradients one product per batch. Same
         function as the step-by-step loop (the cell state is kept in fp32 under autocast)."""
         dec, L, E = self.decoder, self.cfg.layers, self.cfg.emb_size
         w = [getattr(dec, f"weight_ih_l{k}") for k in range(L)]
@@ -148,10 +146,7 @@ class RNNSeq2Seq(nn.Module):
         ]  # (In + H, 4H)
         bias = [getattr(dec, f"bias_ih_l{k}") + getattr(dec, f"bias_hh_l{k}") for k in range(L)]
         first = nn.functional.linear(y, w[0][:, :E], bias[0]).unbind(1)  # T x (B, 4H)
-        if torch.is_grad_enabled():
-            layer = [StepWeight(wh[k], bias[k] if k else None).step for k in range(L)]
-        else:
-            layer = [partial(_product, wh[k], bias[k] if k else None) for k in range(L)]
+        layer = [StepWeight(wh[k], bias[k] if k else None).step for k in range(L)]
         h, c = list(state["h"].unbind(0)), [x.float() for x in state["c"].unbind(0)]
         feed = state["feed"]
         p = dec.dropout if self.training else 0.0
@@ -160,9 +155,7 @@ class RNNSeq2Seq(nn.Module):
             x = feed
             for k in range(L):
                 gates = layer[k](torch.cat([x, h[k].to(x.dtype)], 1), first[t] if k == 0 else None)
-                i, f, g, o = gates.float().chunk(4, 1)
-                c[k] = torch.sigmoid(f) * c[k] + torch.sigmoid(i) * torch.tanh(g)
-                h[k] = (torch.sigmoid(o) * torch.tanh(c[k])).to(gates.dtype)
+                h[k], c[k] = lstm_cell(gates, c[k], gates.dtype)
                 x = fast_dropout(h[k], p) if k < L - 1 else h[k]
             top = h[-1].unsqueeze(1)  # (B, 1, H)
             feed, _ = self._attentional(top, self._attend(top, state))
@@ -208,9 +201,3 @@ class RNNSeq2Seq(nn.Module):
         if self.feeding:
             state = state.replace(feed=o)
         return o, state, weights.squeeze(1)
-
-
-def _product(weight: torch.Tensor, bias: torch.Tensor | None, x: torch.Tensor, add=None):
-    """add + x @ W + bias without gradients (the inference twin of `StepWeight.step`)."""
-    out = torch.mm(x, weight) if bias is None else torch.addmm(bias, x, weight)
-    return out if add is None else out + add
