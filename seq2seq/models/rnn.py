@@ -102,7 +102,7 @@ class RNNSeq2Seq(nn.Module):
         y = self.dropout(self.tgt_emb(tokens))  # (N, E)
         o, state, att = self._step_core(y, state)
         logits = self.out(self.dropout(o))  # (N, V)
-        return torch.log_softmax(logits.float(), dim=-1), state, att
+        return torch.log_softmax(logits, dim=-1, dtype=torch.float32), state, att  # no fp32 copy
 
     def forward(
         self,

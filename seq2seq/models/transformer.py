@@ -160,7 +160,7 @@ class TransformerSeq2Seq(nn.Module):
         y, new, att = self._decoder(x, state, cache=True)
         logits = self.out(y.squeeze(1))  # (N, V)
         state = state.replace(**new, pos=state["pos"] + 1)
-        return torch.log_softmax(logits.float(), -1), state, att.squeeze(1)
+        return torch.log_softmax(logits, -1, dtype=torch.float32), state, att.squeeze(1)
 
     def forward(
         self,
