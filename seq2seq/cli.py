@@ -181,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--work", default="runs/sutskever2014", help="checkpoints and caches (resumable)"
     )
     rp.add_argument("--report", default="reports/sutskever2014", help="where the report goes")
+    rp.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train N models at once, each in its own process with 1/N of the cores (default 1)",
+    )
     rp.set_defaults(func=cmd_reproduce)
 
     av = sub.add_parser("average", help="average the weights of a run's last N checkpoints")
@@ -399,7 +405,11 @@ def cmd_embed(args) -> int:
 def cmd_reproduce(args) -> int:
     from .reproduce import reproduce
 
-    summary = reproduce(args.preset, args.from_dir, args.work, args.report, pair=args.pair)
+    if args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: give 1 or more")
+    summary = reproduce(
+        args.preset, args.from_dir, args.work, args.report, pair=args.pair, jobs=args.jobs
+    )
     print(json.dumps(summary["table1"], indent=2))
     print(f"report: {Path(args.report) / 'report.md'}")
     return 0

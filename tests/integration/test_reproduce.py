@@ -2,11 +2,13 @@
 
 import gzip
 import json
+import os
 import random
 
 import pytest
 
 from seq2seq.reproduce import Reproduction, reproduce
+from seq2seq.training import checkpoint
 
 DE = "ein eine mann frau hund katze sieht jagt wird von einem einer gesehen gejagt rot blau".split()
 EN = "a man woman dog cat sees chases is by seen chased red blue the".split()
@@ -33,11 +35,17 @@ def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
     def stop(*_):  # a sitting that ends before the report (as Ctrl-C would)
         raise KeyboardInterrupt
 
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # the first sitting trains the models 2 at a time
         m.setattr(Reproduction, "figure3", stop)
         with pytest.raises(KeyboardInterrupt):
-            reproduce("tiny", tmp_path / "m30k", work, report)
+            reproduce("tiny", tmp_path / "m30k", work, report, jobs=2)
     first_sitting = json.loads((work / "results.json").read_text())["grid_seconds"]
+    threads = max(1, (os.cpu_count() or 1) // 2)
+    runs = sorted(work.glob("*-*/"))
+    assert len(runs) == 8
+    for run in runs:  # trained by the worker processes, each with its share of the threads
+        state = checkpoint.load(run / "checkpoints" / "best.pt")
+        assert state["config"]["train"]["threads"] == threads, run
     summary = reproduce("tiny", tmp_path / "m30k", work, report)
     assert summary["grid_seconds"] >= first_sitting  # both sittings count
     assert set(summary["train_seconds"]) == {
