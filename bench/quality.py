@@ -128,10 +128,12 @@ def ours_train(work: Path, precision: str, *, budget: float = 0, steps: int = 0)
     return run, summary
 
 
-def ours_decode(run: Path, src: list[str], beam: int, precision: str) -> tuple[list[str], float]:
+def ours_decode(
+    run: Path, src: list[str], beam: int, precision: str, early_stop: bool = False
+) -> tuple[list[str], float]:
     t = Translator.load(run, precision=precision)
     t0 = time.perf_counter()
-    hyps = t.translate(src, beam=beam, greedy=beam == 1)
+    hyps = t.translate(src, beam=beam, greedy=beam == 1, early_stop=early_stop)
     return hyps, time.perf_counter() - t0
 
 
@@ -211,6 +213,11 @@ def main() -> None:
                     hyps, sec = ours_decode(run, src_test, beam, precision)
                     row[f"test_bleu_beam{beam}"] = score(hyps, test_ref)
                     row[f"sent_s_beam{beam}"] = round(len(hyps) / sec, 1)
+                # OpenNMT-py's stopping rule (a sentence ends when its best hypothesis has),
+                # beside ours (when it holds `beam` finished hypotheses)
+                hyps, sec = ours_decode(run, src_test, BEAMS[-1], precision, early_stop=True)
+                row[f"test_bleu_beam{BEAMS[-1]}_early_stop"] = score(hyps, test_ref)
+                row[f"sent_s_beam{BEAMS[-1]}_early_stop"] = round(len(hyps) / sec, 1)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 
@@ -232,6 +239,16 @@ def main() -> None:
             f"  {r['test_bleu_beam1']:6.2f} / {r['test_bleu_beam5']:5.2f}"
             f"   {r['sent_s_beam1']:6.1f} / {r['sent_s_beam5']:5.1f}{ratio}"
         )
+    b = BEAMS[-1]
+    print(f"\nseq2seq with OpenNMT-py's stopping rule (decode.early_stop), beam {b}:")
+    for r in rows:
+        if f"sent_s_beam{b}_early_stop" in r:
+            peer = peers.get(r["decoding"], peers["fp32"])
+            print(
+                f"{r['system']:62s} test BLEU {r[f'test_bleu_beam{b}_early_stop']:5.2f}   "
+                f"{r[f'sent_s_beam{b}_early_stop']:6.1f} sent/s   "
+                f"{r[f'sent_s_beam{b}_early_stop'] / peer[f'sent_s_beam{b}']:.2f}x"
+            )
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "quality.json").write_text(
         json.dumps({"budget_s": args.budget, "onmt_tok_s": tok_s, "rows": rows}, indent=2) + "\n"
