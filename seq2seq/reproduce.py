@@ -368,7 +368,8 @@ def _train_one(cfg: dict, out: str, name: str) -> None:
 
     # a process group of its own: a terminal's Ctrl-C reaches only the parent, which passes it
     # on once (a second SIGINT would make the trainer abort without saving)
-    os.setpgrp()
+    if hasattr(os, "setpgrp"):  # POSIX
+        os.setpgrp()
     keep_freed_memory()
     try:
         train(
