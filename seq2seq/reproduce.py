@@ -378,8 +378,11 @@ def _train_one(cfg: dict, out: str, name: str) -> None:
             progress=False,
             log=lambda msg: print(f"[{name}] {msg}", flush=True),
         )
+    except UserError as e:  # one line, as the command line gives it, not a traceback
+        print(f"[{name}] error: {e}", file=sys.stderr, flush=True)
+        sys.exit(2)
     except (Interrupted, KeyboardInterrupt) as e:
-        print(f"[{name}] {e or 'interrupted'}", file=sys.stderr, flush=True)
+        print(f"[{name}] {str(e) or 'interrupted'}", file=sys.stderr, flush=True)
         sys.exit(130)
 
 

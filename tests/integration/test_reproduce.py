@@ -77,3 +77,17 @@ def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
     # a second run continues from the cache and checkpoints: same numbers
     again = reproduce("tiny", tmp_path / "m30k", work, report)
     assert json.dumps(again["table1"]) == json.dumps(summary["table1"])
+
+
+def test_a_failing_grid_worker_stops_the_grid_with_one_line(tmp_path, monkeypatch, capfd):
+    from seq2seq.errors import UserError
+
+    fake_multi30k(tmp_path / "m30k")
+    r = Reproduction("tiny", tmp_path / "m30k", tmp_path / "work", tmp_path / "report")
+    config = Reproduction.config  # the parent builds each worker's config: spoil it there
+    monkeypatch.setattr(Reproduction, "config", lambda self, **kw: {**config(self, **kw), "x": 1})
+    with pytest.raises(UserError, match=r"work/rev-s[12]: training stopped \(exit code 2"):
+        r.train_parallel(2)
+    err = capfd.readouterr().err
+    assert "unknown key `x`" in err and "Traceback" not in err
+    assert not (tmp_path / "work" / "rev-s3").exists()  # no model started after the failure
