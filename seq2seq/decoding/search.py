@@ -63,7 +63,7 @@ def row_topk(x: torch.Tensor, k: int, block: int = 64) -> tuple[torch.Tensor, to
     nb = V // block
     if nb <= 4 * k:  # small vocabularies: the plain selection is as fast
         return x.topk(k, dim=-1)
-    full = nb * block
+    full, x = nb * block, x.contiguous()  # a no-op for a model's fresh log-probabilities
     blocks = x[:, :full].unflatten(1, (nb, block))  # (n, nb, block), a view
     best = blocks.amax(-1).topk(k, dim=-1).indices  # (n, k) the blocks to search
     cand = blocks.gather(1, best.unsqueeze(-1).expand(n, k, block)).flatten(1)
