@@ -39,8 +39,12 @@ class StepWeight:
         s = self.steps
         if self.grad:
             return _Step.apply(x.to(s.dtype), self.weight, self.bias, add, s, len(s.xs))
-        out = torch.mm(x.to(s.dtype), self.weight)
-        out = out if self.bias is None else out + self.bias
+        x = x.to(s.dtype)
+        out = (
+            torch.mm(x, self.weight)
+            if self.bias is None
+            else torch.addmm(self.bias, x, self.weight)
+        )
         return out if add is None else out + add.to(out.dtype)
 
 
