@@ -305,7 +305,7 @@ class Trainer:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
-            self.log("\nstopping after this step (Ctrl-C again to abort without saving)")
+            self.log("stopping after this step (Ctrl-C again to abort without saving)")
 
         try:
             previous = signal.signal(signal.SIGINT, handler)
