@@ -68,6 +68,12 @@ def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
         assert (report / name).is_file(), name
     text = (report / "report.md").read_text(encoding="utf-8")
     assert "Table 1 analogue" in text and "Discussion" in text
+    singles = [summary["singles"][f"rev-s{s}"] for s in range(1, 6)]  # all five seeds decoded
+    assert summary["table1"]["best of 5 single reversed LSTMs, beam 12"] == max(singles)
+    best = max(singles)  # the discussion's verdicts follow the numbers
+    assert f"The best single reversed model reached {best:.2f} BLEU" in text
+    gain = summary["table1"]["ensemble of 5 reversed LSTMs, beam 12"] - best
+    assert f"Ensembles: {'reproduced' if gain >= 1 else '**not reproduced**'}" in text
     assert set(summary["table1"]) >= {"ensemble of 5 reversed LSTMs, beam 12"}
     assert (
         summary["rescoring"]["oracle of the 12-best lists"]
@@ -86,7 +92,7 @@ def test_a_failing_grid_worker_stops_the_grid_with_one_line(tmp_path, monkeypatc
     r = Reproduction("tiny", tmp_path / "m30k", tmp_path / "work", tmp_path / "report")
     config = Reproduction.config  # the parent builds each worker's config: spoil it there
     monkeypatch.setattr(Reproduction, "config", lambda self, **kw: {**config(self, **kw), "x": 1})
-    with pytest.raises(UserError, match=r"work/rev-s[12]: training stopped \(exit code 2"):
+    with pytest.raises(UserError, match=r"work/rev-(s1|L2): training stopped \(exit code 2"):
         r.train_parallel(2)
     err = capfd.readouterr().err
     assert "unknown key `x`" in err and "Traceback" not in err
