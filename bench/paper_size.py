@@ -1,0 +1,76 @@
+"""Will the paper's model fit? `reproduce sutskever2014 --preset paper` (4 x 1000 LSTM, embeddings
+1000, sentencepiece 16k) on Multi30k: its parameter count and the peak memory of training it,
+measured by training a few steps with the preset's batches through the real trainer.
+
+    .venv/bin/python bench/paper_size.py --from ../shared/data/multi30k          # CUDA if present
+    .venv/bin/python bench/paper_size.py --from ../shared/data/multi30k --steps 3 --threads 2
+
+On CUDA the peak is `torch.cuda.max_memory_allocated` (the tensors alone); on CPU it is the
+process's peak resident memory (Python, data and allocator slack included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from seq2seq.config import config_from_dict
+from seq2seq.models import count_parameters
+from seq2seq.reproduce import Reproduction
+from seq2seq.training import train
+from seq2seq.translator import Translator
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--from", dest="data", required=True, help="a local copy of Multi30k")
+    ap.add_argument("--pair", default="de-en")
+    ap.add_argument("--steps", type=int, default=3, help="training steps to measure")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        r = Reproduction("paper", Path(args.data), work, work / "report", pair=args.pair)
+        cfg = r.config(reverse=True, layers=r.p["layers"], seed=1)
+        cfg["train"].update(max_steps=args.steps, metric="loss", threads=args.threads)
+        cfg["data"].pop("dev")  # no validation pass: the training step is what is measured
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+        start = time.perf_counter()
+        summary = train(config_from_dict(cfg, source="paper preset"), work / "run", progress=False)
+        seconds = time.perf_counter() - start
+        t = Translator.load(work / "run", which="last", device="cpu")
+    params = count_parameters(t.model)
+    vocab = {"src": len(t.processor.src_vocab), "tgt": len(t.processor.tgt_vocab)}
+    if torch.cuda.is_available():
+        device, peak = torch.cuda.get_device_name(), torch.cuda.max_memory_allocated()
+    else:
+        device, peak = "cpu", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        json.dumps(
+            {
+                "preset": "paper",
+                "pair": args.pair,
+                "vocab_sizes": vocab,
+                "parameters": params,
+                "weights_gib_fp32": round(params * 4 / 2**30, 2),
+                "batch_tokens": cfg["train"]["batch_tokens"],
+                "device": device,
+                "peak_memory_gib": round(peak / 2**30, 2),
+                "steps": summary["steps"],
+                "seconds_incl_setup": round(seconds, 1),
+                "train_seconds": summary["train_seconds"],
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
