@@ -29,6 +29,7 @@ from .data.io import read_lines
 from .decoding.rescore import NBestEntry, rerank, tune_weight
 from .errors import UserError
 from .evaluation import bleu, breakdowns, frequency_ranks, perplexity
+from .models import count_parameters
 from .training import train
 from .translator import Translator
 
@@ -163,8 +164,6 @@ class Reproduction:
         )
 
     def params_of(self, run: Path) -> int:
-        from .models import count_parameters
-
         return self.cached(
             f"params/{run.name}", lambda: count_parameters(Translator.load(run, device="cpu").model)
         )
@@ -377,14 +376,12 @@ class Reproduction:
 
 def _train_one(cfg: dict, out: str, name: str) -> None:
     """A worker process of `train_parallel`: one model, its log lines prefixed with its name."""
-    from .runtime import keep_freed_memory
     from .training.loop import Interrupted
 
     # a process group of its own: a terminal's Ctrl-C reaches only the parent, which passes it
     # on once (a second SIGINT would make the trainer abort without saving)
     if hasattr(os, "setpgrp"):  # POSIX
         os.setpgrp()
-    keep_freed_memory()
     try:
         train(
             config_from_dict(cfg, source=name),
