@@ -94,15 +94,33 @@ def bucketed(
     refs: Sequence[Sequence[str]],
     keys: Sequence[float],
     edges: Sequence[float],
+    min_sentences: int = 1,
 ) -> list[dict]:
-    """A corpus metric per bucket of a per-sentence key: bucket b holds edges[b] <= key < edges[b+1]."""
-    rows = []
+    """A corpus metric per bucket of a per-sentence key: bucket b holds edges[b] <= key < edges[b+1].
+
+    A bucket with fewer than `min_sentences` sentences joins the next one (the last joins the
+    one before): corpus BLEU over one or two sentences is noise, not a point on a curve."""
+    spans = []  # [from, to, indices]
     for lo, hi in zip(edges[:-1], edges[1:]):
         idx = [i for i, k in enumerate(keys) if lo <= k < hi]
-        if idx:
-            value = metric_fn([hyps[i] for i in idx], [refs[i] for i in idx])[0]
-            rows.append({"from": lo, "to": hi, "sentences": len(idx), "score": value})
-    return rows
+        if not idx:
+            continue
+        if spans and len(spans[-1][2]) < min_sentences:
+            spans[-1][1], spans[-1][2] = hi, spans[-1][2] + idx
+        else:
+            spans.append([lo, hi, idx])
+    if len(spans) > 1 and len(spans[-1][2]) < min_sentences:
+        last = spans.pop()
+        spans[-1][1], spans[-1][2] = last[1], spans[-1][2] + last[2]
+    return [
+        {
+            "from": lo,
+            "to": hi,
+            "sentences": len(idx),
+            "score": metric_fn([hyps[i] for i in idx], [refs[i] for i in idx])[0],
+        }
+        for lo, hi, idx in spans
+    ]
 
 
 def frequency_ranks(train_sentences: Sequence[Sequence[str]]) -> dict[str, int]:
@@ -120,12 +138,13 @@ def average_rank(tokens: Sequence[str], ranks: dict[str, int]) -> float:
 
 
 def breakdowns(sources_tok, hyps, refs, ranks: dict[str, int]) -> dict[str, list[dict]]:
-    """BLEU by source length and by average word-frequency rank (the paper's Figure 3)."""
+    """BLEU by source length and by average word-frequency rank (the paper's Figure 3); buckets
+    of fewer than 20 sentences join a neighbour."""
     lengths = [len(s) for s in sources_tok]
     rarity = [average_rank(s, ranks) for s in sources_tok]
     length_edges = [1, 8, 12, 17, 22, 28, 35, 1_000]
     rank_edges = [0, 500, 1000, 1500, 2000, 2500, 3000, 4000, 10**9]
     return {
-        "by_length": bucketed(bleu, hyps, refs, lengths, length_edges),
-        "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges),
+        "by_length": bucketed(bleu, hyps, refs, lengths, length_edges, min_sentences=20),
+        "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges, min_sentences=20),
     }

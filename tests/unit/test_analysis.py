@@ -37,3 +37,18 @@ def test_bucketed_bleu_matches_bleu_on_each_bucket():
     assert [r["sentences"] for r in rows] == [2, 2]
     assert abs(rows[0]["score"] - bleu([hyps[0], hyps[2]], [refs[0], refs[2]])[0]) < 1e-9
     assert abs(rows[1]["score"] - bleu([hyps[1], hyps[3]], [refs[1], refs[3]])[0]) < 1e-9
+
+
+def test_bucketed_joins_buckets_smaller_than_min_sentences():
+    hyps = [f"w{i} x y z" for i in range(7)]
+    refs = [[h] for h in hyps]
+    keys = [1, 1, 5, 9, 9, 9, 20]  # sentences per bucket: [0,4) 2, [4,8) 1, [8,12) 3, [12,30) 1
+    rows = bucketed(bleu, hyps, refs, keys, [0, 4, 8, 12, 30], min_sentences=2)
+    # [4,8) is too small and joins [8,12); the last, [12,30), joins the one before it
+    assert [(r["from"], r["to"], r["sentences"]) for r in rows] == [(0, 4, 2), (4, 30, 5)]
+    assert [r["sentences"] for r in bucketed(bleu, hyps, refs, keys, [0, 4, 8, 12, 30])] == [
+        2,
+        1,
+        3,
+        1,
+    ]
