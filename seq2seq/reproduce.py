@@ -101,6 +101,7 @@ class Reproduction:
         }
         self.cache_path = work / "results.json"
         self.results = json.loads(self.cache_path.read_text()) if self.cache_path.is_file() else {}
+        self.clock = time.time()  # this sitting's wall time not yet added to grid_seconds
         self.test_src = read_lines(self.files["test"][0])
         self.test_ref = read_lines(self.files["test"][1])
 
@@ -108,8 +109,19 @@ class Reproduction:
         """Finished measurements are kept, so a re-run continues where it stopped."""
         if key not in self.results:
             self.results[key] = compute()
-            self.cache_path.write_text(json.dumps(self.results, indent=2))
+            self.save()
         return self.results[key]
+
+    def save(self) -> None:
+        """Write the cache atomically, adding the wall time since the last save to grid_seconds.
+        Saved every minute while models train, so a sitting that is killed (not interrupted)
+        still counts, and a kill mid-write cannot lose the finished measurements."""
+        now = time.time()
+        self.results["grid_seconds"] = self.results.get("grid_seconds", 0) + now - self.clock
+        self.clock = now
+        tmp = self.cache_path.with_name(self.cache_path.name + ".tmp")
+        tmp.write_text(json.dumps(self.results, indent=2))
+        os.replace(tmp, self.cache_path)
 
     def config(self, *, reverse: bool, layers: int, seed: int) -> dict:
         p, spm = self.p, {"kind": "spm", "spm_vocab_size": self.p["spm"]}
@@ -212,7 +224,9 @@ class Reproduction:
                     proc = ctx.Process(target=_train_one, args=(cfg, str(self.work / name), name))
                     proc.start()
                     running[proc.sentinel] = (name, proc)
-                for sentinel in multiprocessing.connection.wait(list(running)):
+                done = multiprocessing.connection.wait(list(running), timeout=60)
+                self.save()
+                for sentinel in done:
                     name, proc = running.pop(sentinel)
                     proc.join()
                     if proc.exitcode:
@@ -406,26 +420,30 @@ def reproduce(
     jobs: int = 1,
 ) -> dict:
     """Run (or continue) the grid and write REPORT/report.md, results.json and the PNGs."""
-    start = time.time()
     report = Path(report)
     report.mkdir(parents=True, exist_ok=True)
     r = Reproduction(preset, data, Path(work), report, pair=pair)
+    try:  # a SIGTERM (a scheduler, a shutdown) stops the grid as Ctrl-C does: each run saves
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread
+        previous = None
     try:
         if jobs > 1:
             r.train_parallel(jobs)
         results = r.grid()
     finally:  # every sitting's wall time counts, an interrupted one too
-        r.results["grid_seconds"] = round(r.results.get("grid_seconds", 0) + time.time() - start)
-        r.cache_path.write_text(json.dumps(r.results, indent=2))
+        r.save()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     summary = {
         "preset": preset,
         "pair": pair,
         **r.p,
         **results,
         "train_seconds": r.results.get("train_seconds", {}),
-        "grid_seconds": r.results["grid_seconds"],
+        "grid_seconds": round(r.results["grid_seconds"]),
     }
-    r.cache_path.write_text(json.dumps(r.results, indent=2))
+    r.save()
     (report / "results.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (report / "report.md").write_text(render(summary), encoding="utf-8")
     return summary

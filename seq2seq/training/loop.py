@@ -299,23 +299,34 @@ class Trainer:
 
     @contextmanager
     def _ctrl_c_finishes_the_step(self):
-        """First Ctrl-C: stop after this step and save; a second one aborts at once."""
+        """First Ctrl-C (or SIGTERM, which batch schedulers send before they kill a job): stop
+        after this step and save. A second Ctrl-C aborts at once; after a SIGTERM, signals are
+        ignored until the step is saved (a parent passing the stop on must not abort it)."""
+        signals = (signal.SIGINT, signal.SIGTERM)
+        first = []
 
         def handler(signum, frame):
             if self._stop_requested:
-                raise KeyboardInterrupt
+                if signum == signal.SIGINT and first == [signal.SIGINT]:
+                    raise KeyboardInterrupt
+                return
             self._stop_requested = True
-            self.log("stopping after this step (Ctrl-C again to abort without saving)")
+            first.append(signum)
+            if signum == signal.SIGINT:
+                self.log("stopping after this step (Ctrl-C again to abort without saving)")
+            else:
+                self.log("SIGTERM: stopping after this step")
 
         try:
-            previous = signal.signal(signal.SIGINT, handler)
+            previous = {s: signal.signal(s, handler) for s in signals}
         except ValueError:  # not the main thread: leave signals alone
             yield
             return
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for s, h in previous.items():
+                signal.signal(s, h)
 
     def run(self) -> dict:
         """Train until the step budget, the time limit or early stopping; returns a summary."""

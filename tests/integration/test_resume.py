@@ -75,21 +75,22 @@ def test_dropout_makes_the_run_depend_on_the_random_state(data, uninterrupted, t
     assert any(not torch.equal(after[k], uninterrupted[k]) for k in after)
 
 
-def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeypatch):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeypatch, signum):
     original = Trainer.train_step
 
     def step_then_ctrl_c(self, batch):
         loss = original(self, batch)
         if self.counters["step"] + 1 == 3:  # the step being finished is the 3rd
-            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)  # the installed handler
+            signal.getsignal(signum)(signum, None)  # the installed handler
         return loss
 
     monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c)
-    before = signal.getsignal(signal.SIGINT)
+    before = signal.getsignal(signum)
     run = tmp_path / "run"
     with pytest.raises(Interrupted, match="interrupted at step 3"):
         train(resume_config(data, N), run, progress=False, log=quiet)
-    assert signal.getsignal(signal.SIGINT) is before  # the handler is restored
+    assert signal.getsignal(signum) is before  # the handler is restored
     saved = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
     assert saved["counters"]["step"] == 3
     assert saved["sampler"]["position"] == 3
@@ -97,6 +98,33 @@ def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeyp
     monkeypatch.setattr(Trainer, "train_step", original)
     assert train(resume_config(data, N), run, progress=False, log=quiet)["steps"] == N
     assert_same_params(model_params(run / "checkpoints" / "last.pt"), uninterrupted)
+
+
+@pytest.mark.parametrize(
+    "signals, saves",
+    [
+        ((signal.SIGTERM, signal.SIGINT), True),  # a parent passing a SIGTERM on as Ctrl-C
+        ((signal.SIGTERM, signal.SIGTERM), True),
+        ((signal.SIGINT, signal.SIGINT), False),  # a person pressing Ctrl-C twice
+    ],
+)
+def test_only_a_second_ctrl_c_aborts_without_saving(data, tmp_path, monkeypatch, signals, saves):
+    original = Trainer.train_step
+
+    def step_then_signals(self, batch):
+        loss = original(self, batch)
+        if self.counters["step"] + 1 == 2:
+            for signum in signals:
+                signal.getsignal(signum)(signum, None)
+        return loss
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_signals)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted if saves else KeyboardInterrupt):
+        train(resume_config(data, N), run, progress=False, log=quiet)
+    if saves:
+        saved = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+        assert saved["counters"]["step"] == 2
 
 
 def test_stop_request_flag_interrupts_after_the_step(data, tmp_path, monkeypatch):
