@@ -88,6 +88,9 @@ def score(
     return {metric: value, f"{metric}_signature": signature}
 
 
+OPEN_END = 10**9  # the upper edge of an open last bucket
+
+
 def bucketed(
     metric_fn,
     hyps: Sequence[str],
@@ -123,6 +126,14 @@ def bucketed(
     ]
 
 
+def bucket_label(row: dict, *, whole_numbers: bool = False) -> str:
+    """'1-7' for whole-number keys (lengths: `to` is exclusive), '500-1000' for real-valued ones
+    (average ranks), '4000+' for the open last bucket."""
+    if row["to"] >= OPEN_END:
+        return f"{row['from']:g}+"
+    return f"{row['from']:g}-{row['to'] - 1 if whole_numbers else row['to']:g}"
+
+
 def frequency_ranks(train_sentences: Sequence[Sequence[str]]) -> dict[str, int]:
     """Word -> 1-based rank by training frequency (most frequent = 1)."""
     from collections import Counter
@@ -142,8 +153,8 @@ def breakdowns(sources_tok, hyps, refs, ranks: dict[str, int]) -> dict[str, list
     of fewer than 20 sentences join a neighbour."""
     lengths = [len(s) for s in sources_tok]
     rarity = [average_rank(s, ranks) for s in sources_tok]
-    length_edges = [1, 8, 12, 17, 22, 28, 35, 1_000]
-    rank_edges = [0, 500, 1000, 1500, 2000, 2500, 3000, 4000, 10**9]
+    length_edges = [1, 8, 12, 17, 22, 28, 35, OPEN_END]
+    rank_edges = [0, 500, 1000, 1500, 2000, 2500, 3000, 4000, OPEN_END]
     return {
         "by_length": bucketed(bleu, hyps, refs, lengths, length_edges, min_sentences=20),
         "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges, min_sentences=20),

@@ -28,7 +28,7 @@ from .data.datasets import prepare
 from .data.io import read_lines
 from .decoding.rescore import NBestEntry, rerank, tune_weight
 from .errors import UserError
-from .evaluation import bleu, breakdowns, frequency_ranks, perplexity
+from .evaluation import bleu, breakdowns, bucket_label, frequency_ranks, perplexity
 from .models import count_parameters
 from .training import train
 from .translator import Translator
@@ -378,6 +378,7 @@ class Reproduction:
             self.report / "figure3_length.png",
             xlabel="source sentence length (words)",
             title="BLEU by sentence length (ensemble of 5)",
+            whole_numbers=True,
         )
         plot_breakdown(
             out["by_rarity"],
@@ -541,7 +542,6 @@ def discussion(s: dict) -> list[str]:
         rs[f"rescored by {k}"]["bleu"] for k in ("single reversed", "ensemble of 5")
     )
     by_len, by_rank = s["figure3"]["by_length"], s["figure3"]["by_rarity"]
-    span = lambda row: f"{row['from']}+" if row["to"] >= 1000 else f"{row['from']}-{row['to'] - 1}"  # noqa: E731
     lines = [
         f"- Reversing the source: {verdict(gain_rev >= 1.5)} (target +1.5 BLEU, mean of 2 seeds "
         f"each): {gain_rev:+.2f} BLEU, test perplexity {fr['forward']['ppl']:.2f} -> "
@@ -581,13 +581,13 @@ def discussion(s: dict) -> list[str]:
         "paper rescored a phrase-based system's 1000-best lists and gained 3.2 BLEU; a neural "
         "system's 12-best lists hold fewer and more alike candidates.",
         f"- Figure 3, length: BLEU {by_len[0]['score']:.2f} on the shortest sources "
-        f"({span(by_len[0])} words, {by_len[0]['sentences']} sentences), {by_len[-1]['score']:.2f} "
-        f"on the longest ({span(by_len[-1])} words, {by_len[-1]['sentences']} sentences). The "
+        f"({bucket_label(by_len[0], whole_numbers=True)} words, {by_len[0]['sentences']} sentences), {by_len[-1]['score']:.2f} "
+        f"on the longest ({bucket_label(by_len[-1], whole_numbers=True)} words, {by_len[-1]['sentences']} sentences). The "
         "paper saw no loss below 35 words and a small one above; Multi30k captions are rarely "
         "that long.",
         f"- Figure 3, rarity: BLEU {by_rank[0]['score']:.2f} on the sentences of the most frequent "
-        f"words (average rank {span(by_rank[0])}), {by_rank[-1]['score']:.2f} on those of the "
-        f"rarest ({span(by_rank[-1])}): "
+        f"words (average rank {bucket_label(by_rank[0])}), {by_rank[-1]['score']:.2f} on those of the "
+        f"rarest ({bucket_label(by_rank[-1])}): "
         + (
             "as in the paper, rarer words cost BLEU."
             if by_rank[-1]["score"] < by_rank[0]["score"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..evaluation import bucket_label
 
 
 def pyplot():
@@ -22,12 +23,19 @@ def pyplot():
 
 
 def plot_breakdown(
-    rows: list[dict], path: str | Path, *, xlabel: str, title: str, ylabel: str = "BLEU"
+    rows: list[dict],
+    path: str | Path,
+    *,
+    xlabel: str,
+    title: str,
+    ylabel: str = "BLEU",
+    whole_numbers: bool = False,
 ) -> Path:
-    """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3."""
+    """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3.
+    `whole_numbers`: the keys are counts (lengths), so buckets are labelled inclusively."""
     plt = pyplot()
 
-    labels = [f"{r['from']:g}-{r['to']:g}" if r["to"] < 10**8 else f">={r['from']:g}" for r in rows]
+    labels = [bucket_label(r, whole_numbers=whole_numbers) for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
     ax.plot(range(len(rows)), [r["score"] for r in rows], marker="o")
     ax.set_xticks(range(len(rows)), labels, rotation=30, fontsize=8)

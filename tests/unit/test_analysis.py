@@ -3,7 +3,7 @@
 import torch
 
 from seq2seq.analysis.vectors import nearest, pca_2d
-from seq2seq.evaluation import average_rank, bleu, bucketed, frequency_ranks
+from seq2seq.evaluation import OPEN_END, average_rank, bleu, bucket_label, bucketed, frequency_ranks
 
 
 def test_nearest_finds_the_closest_by_cosine():
@@ -52,3 +52,9 @@ def test_bucketed_joins_buckets_smaller_than_min_sentences():
         3,
         1,
     ]
+
+
+def test_bucket_labels():
+    assert bucket_label({"from": 1, "to": 8}, whole_numbers=True) == "1-7"
+    assert bucket_label({"from": 500, "to": 1000}) == "500-1000"
+    assert bucket_label({"from": 4000, "to": OPEN_END}) == "4000+"
