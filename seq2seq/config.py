@@ -254,7 +254,7 @@ def _build(cls, raw: Any, *, prefix: str, source: str):
     kwargs = {}
     for key, value in raw.items():
         if key not in hints:
-            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.5)
+            close = difflib.get_close_matches(str(key), names, n=1, cutoff=0.6)
             hint = (
                 f"did you mean `{prefix}{close[0]}`?"
                 if close

@@ -48,6 +48,8 @@ def test_unknown_nested_key_and_unknown_section(tmp_path):
         config_from_dict(_minimal(modle={}))
     with pytest.raises(UserError, match="valid keys: "):
         config_from_dict(_minimal(decode={"zzzzzz": 1}))
+    with pytest.raises(UserError, match="unknown key `model.nope`; valid keys: "):  # not `type`
+        config_from_dict(_minimal(model={"nope": 1}))
 
 
 @pytest.mark.parametrize(
