@@ -93,7 +93,11 @@ class Translator:
 
     def decode_config(self, **overrides) -> DecodeConfig:
         given = {k: v for k, v in overrides.items() if v is not None}
-        return dataclasses.replace(self.cfg.decode, **given)
+        try:
+            return dataclasses.replace(self.cfg.decode, **given)
+        except ValueError as e:  # a bad --beam / --nbest: one line, not a traceback
+            options = ", ".join(f"{k}={v}" for k, v in given.items())
+            raise UserError(f"decoding options ({options}): {e}") from None
 
     def translate_nbest(
         self, sentences: list[str], *, greedy: bool = False, progress: bool = False, **decode

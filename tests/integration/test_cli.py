@@ -24,6 +24,19 @@ def test_translate_files(memorised, tmp_path):
         assert out.read_text(encoding="utf-8").splitlines() == [t for _, t in pairs]
 
 
+def test_translate_with_a_bad_beam_is_one_line(memorised, tmp_path, capsys):
+    run_dir, pairs, _ = memorised
+    src = tmp_path / "in.txt"
+    src.write_text(pairs[0][0] + "\n", encoding="utf-8")
+    args = ["translate", "--model", str(run_dir), "-i", str(src), "--device", "cpu"]
+    assert main([*args, "--beam", "2", "--nbest", "3"]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "error: decoding options (beam=2, nbest=3): `decode.beam` must be >= 1 and "
+        "1 <= `decode.nbest` <= beam"
+    ]
+
+
 def test_translate_stdin_to_stdout(memorised, monkeypatch, capsys):
     run_dir, pairs, _ = memorised
     raw = f"{pairs[0][0]}\n{pairs[1][0]}\n".encode()
