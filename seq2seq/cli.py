@@ -345,8 +345,12 @@ def cmd_rescore(args) -> int:
     from .evaluation import bleu
     from .translator import Translator
 
-    translator = Translator.load(args.model)
     weight = args.weight
+    if weight is not None and not 0 <= weight <= 1:
+        raise UserError(
+            f"--weight {weight}: must be in [0, 1] (0 keeps the old score, 1 the model's)"
+        )
+    translator = Translator.load(args.model)
     if weight is None:
         if not (args.dev_nbest and args.dev_src and args.dev_ref):
             raise UserError(
@@ -354,6 +358,11 @@ def cmd_rescore(args) -> int:
             )
         entries, scores, n = _nbest_scores(translator, args.dev_nbest, args.dev_src)
         refs = read_lines(args.dev_ref)
+        if len(refs) != n:
+            raise UserError(
+                f"{args.dev_ref} has {len(refs)} lines but {args.dev_src} has {n}; "
+                "the dev references must be line-aligned with the dev sources"
+            )
 
         def dev_bleu(best: dict[int, str]) -> float:
             return bleu([best.get(i, "") for i in range(n)], [[r] for r in refs])[0]

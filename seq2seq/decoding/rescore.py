@@ -65,7 +65,8 @@ def read_nbest(lines: list[str], name: str) -> list[NBestEntry]:
             entries.append(NBestEntry(int(parts[0]), parts[1], parts[2], float(parts[3])))
         except (ValueError, IndexError):
             raise UserError(
-                f"{name}:{n}: expected `id ||| hypothesis ||| features ||| score`"
+                f"{name}:{n}: expected `id ||| hypothesis ||| features ||| score` "
+                "(or `id ||| hypothesis ||| score`)"
             ) from None
     if not entries:
         raise UserError(f"{name}: the n-best list is empty")

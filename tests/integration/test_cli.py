@@ -66,6 +66,42 @@ def test_translate_nbest_format(memorised, tmp_path):
         assert float(first.group(3)) <= 0
 
 
+def test_rescore_an_nbest_list_from_the_command_line(memorised, tmp_path, capsys):
+    run_dir, pairs, _ = memorised
+    pairs = pairs[:4]
+    src, dev_ref = tmp_path / "src.txt", tmp_path / "ref.txt"
+    src.write_text("".join(s + "\n" for s, _ in pairs), encoding="utf-8")
+    dev_ref.write_text("".join(t + "\n" for _, t in pairs), encoding="utf-8")
+    # another system's list: a wrong first candidate with the better old score, then the right one
+    nbest = tmp_path / "other.nbest"
+    nbest.write_text(
+        "".join(
+            f"{i} ||| {pairs[(i + 1) % 4][1]} ||| lm=1 ||| -1.0\n{i} ||| {t} ||| lm=2 ||| -9.0\n"
+            for i, (_, t) in enumerate(pairs)
+        ),
+        encoding="utf-8",
+    )
+    args = ["rescore", "--model", str(run_dir), "--nbest", str(nbest), "--src", str(src)]
+    assert main([*args, "--weight", "0"]) == 0  # the old scores alone keep the wrong ones
+    assert capsys.readouterr().out.splitlines() == [pairs[(i + 1) % 4][1] for i in range(4)]
+    assert main([*args, "--weight", "1"]) == 0  # the model alone picks what it memorised
+    assert capsys.readouterr().out.splitlines() == [t for _, t in pairs]
+    dev = ["--dev-nbest", str(nbest), "--dev-src", str(src), "--dev-ref", str(dev_ref)]
+    assert main([*args, *dev]) == 0  # the tuned weight reaches the references
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [t for _, t in pairs]
+    assert "tuned weight" in captured.err
+
+    assert main([*args, "--weight", "2"]) != 0
+    assert capsys.readouterr().err.strip() == (
+        "error: --weight 2.0: must be in [0, 1] (0 keeps the old score, 1 the model's)"
+    )
+    dev_ref.write_text(pairs[0][1] + "\n", encoding="utf-8")
+    assert main([*args, *dev]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has 1 lines but" in err[0] and "line-aligned" in err[0]
+
+
 def test_evaluate_wer_against_a_tsv_reference(memorised, tmp_path, capsys):
     _, pairs, _ = memorised
     ref = write_pairs(tmp_path / "ref.tsv", pairs + [(pairs[2][0], "SECOND REFERENCE")])
