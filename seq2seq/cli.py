@@ -397,6 +397,11 @@ def cmd_embed(args) -> int:
     lines = (
         read_lines(args.input) if args.input else decode_lines(sys.stdin.buffer.read(), "<stdin>")
     )
+    name = args.input or "<stdin>"
+    if not lines:
+        raise UserError(f"{name}: no sentences to embed; give one sentence per line")
+    if args.plot and len(lines) < 2:
+        raise UserError(f"{name}: --plot needs 2 or more sentences for a PCA, got {len(lines)}")
     vectors = sentence_vectors(Translator.load(args.model), lines)
     if args.output:
         rows = ("\t".join(f"{x:.6g}" for x in v) for v in vectors.tolist())
@@ -427,6 +432,8 @@ def cmd_reproduce(args) -> int:
 def cmd_average(args) -> int:
     from .training import checkpoint
 
+    if args.last < 1:
+        raise UserError(f"--last {args.last}: give 1 or more checkpoints to average")
     paths = checkpoint.recent(Path(args.run) / "checkpoints")[-args.last :]
     if not paths:
         raise UserError(

@@ -137,6 +137,22 @@ def test_cli_evaluate_with_missing_hypotheses(tmp_path, capsys):
     assert "h.txt: file not found" in _one_error_line(capsys)
 
 
+def test_cli_embed_with_no_sentences_or_one_to_plot(tmp_path, capsys):
+    empty, one = tmp_path / "empty.txt", tmp_path / "one.txt"
+    empty.write_text("", encoding="utf-8")
+    one.write_text("a b c\n", encoding="utf-8")
+    model = str(tmp_path / "run")  # never loaded: the input is checked first
+    assert main(["embed", "--model", model, "-i", str(empty)]) == 2
+    assert "empty.txt: no sentences to embed" in _one_error_line(capsys)
+    assert main(["embed", "--model", model, "-i", str(one), "--plot", str(tmp_path / "p.png")]) == 2
+    assert "--plot needs 2 or more sentences" in _one_error_line(capsys)
+
+
+def test_cli_average_needs_at_least_one_checkpoint(tmp_path, capsys):
+    assert main(["average", str(tmp_path), "--last", "0"]) == 2  # not "all of them"
+    assert "--last 0: give 1 or more" in _one_error_line(capsys)
+
+
 def test_cli_without_a_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
