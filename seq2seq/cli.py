@@ -245,6 +245,8 @@ def cmd_translate(args) -> int:
     from .data.io import decode_lines, read_lines
     from .translator import Translator
 
+    if args.greedy and (args.nbest or 1) > 1:
+        raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy")
     translator = Translator.load(args.model, device=args.device, precision=args.precision)
     lines = (
         read_lines(args.input) if args.input else decode_lines(sys.stdin.buffer.read(), "<stdin>")

@@ -177,6 +177,8 @@ class DecodeConfig:
     def __post_init__(self):
         if self.beam < 1 or not 1 <= self.nbest <= self.beam:
             raise ValueError("`decode.beam` must be >= 1 and 1 <= `decode.nbest` <= beam")
+        if self.batch_size < 1:
+            raise ValueError("`decode.batch_size` must be >= 1")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ class Translator:
         """From a run directory (its best checkpoint) or a checkpoint file; several = ensemble."""
         runs = [runs] if isinstance(runs, str | Path) else list(runs)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        check_device(device)
         models, first = [], None
         for run in runs:
             path = checkpoint.find(run, which)
@@ -186,6 +187,19 @@ def _check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) ->
                 f"{path}: its {'target' if side == 'tgt' else 'source'} vocabulary differs from {first[3]}'s; "
                 "an ensemble needs models trained on the same data and vocabulary"
             )
+
+
+def check_device(device: str) -> None:
+    """A device this torch can use, or a one-line error (not torch's AssertionError)."""
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise UserError(f"--device {device}: not a device; use cpu, cuda or cuda:N") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UserError(
+            f"--device {device}: this torch build has no usable CUDA; use --device cpu, or "
+            "install a CUDA build of torch (README: GPU users)"
+        )
 
 
 def load(run: str | Path | list[str | Path], **kwargs) -> Translator:

@@ -65,6 +65,7 @@ def test_unknown_nested_key_and_unknown_section(tmp_path):
         ({"train": "fast"}, "`train` must be a mapping"),
         ({"model": {"dropout": 1.5}}, "`model.dropout` must be in [0, 1)"),
         ({"decode": {"beam": 2, "nbest": 3}}, "1 <= `decode.nbest` <= beam"),
+        ({"decode": {"batch_size": 0}}, "`decode.batch_size` must be >= 1"),
     ],
 )
 def test_wrong_values_are_user_errors_naming_the_key(raw, fragment):

@@ -153,6 +153,22 @@ def test_cli_average_needs_at_least_one_checkpoint(tmp_path, capsys):
     assert "--last 0: give 1 or more" in _one_error_line(capsys)
 
 
+def test_cli_translate_options_that_cannot_work(tmp_path, capsys, monkeypatch):
+    import torch
+
+    from seq2seq.translator import check_device
+
+    model = str(tmp_path / "run")
+    assert main(["translate", "--model", model, "--greedy", "--nbest", "2"]) == 2
+    assert "--nbest 2 needs beam search" in _one_error_line(capsys)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match="--device cuda: this torch build has no usable CUDA"):
+        check_device("cuda")
+    with pytest.raises(UserError, match="--device gpu: not a device"):
+        check_device("gpu")
+    check_device("cpu")
+
+
 def test_cli_without_a_command_prints_help(capsys):
     assert main([]) == 2
     assert "usage" in capsys.readouterr().out
