@@ -4,6 +4,7 @@ import gzip
 import json
 import os
 import random
+import signal
 
 import pytest
 
@@ -32,13 +33,15 @@ def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
     fake_multi30k(tmp_path / "m30k")
     work, report = tmp_path / "work", tmp_path / "report"
 
-    def stop(*_):  # a sitting that ends before the report (as Ctrl-C would)
-        raise KeyboardInterrupt
+    def stop(*_):  # a sitting that ends before the report: a SIGTERM, handled as Ctrl-C
+        os.kill(os.getpid(), signal.SIGTERM)
 
+    before = signal.getsignal(signal.SIGTERM)
     with monkeypatch.context() as m:  # the first sitting trains the models 2 at a time
         m.setattr(Reproduction, "figure3", stop)
         with pytest.raises(KeyboardInterrupt):
             reproduce("tiny", tmp_path / "m30k", work, report, jobs=2)
+    assert signal.getsignal(signal.SIGTERM) is before
     first_sitting = json.loads((work / "results.json").read_text())["grid_seconds"]
     threads = max(1, (os.cpu_count() or 1) // 2)
     runs = sorted(work.glob("*-*/"))
