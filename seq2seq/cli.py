@@ -342,7 +342,7 @@ def _nbest_scores(translator, nbest_path: str, src_path: str):
 
 
 def cmd_rescore(args) -> int:
-    from .data.io import read_lines
+    from .data.io import read_parallel
     from .decoding.rescore import rerank, tune_weight
     from .evaluation import bleu
     from .translator import Translator
@@ -359,12 +359,7 @@ def cmd_rescore(args) -> int:
                 "give --weight, or --dev-nbest, --dev-src and --dev-ref to tune it for BLEU"
             )
         entries, scores, n = _nbest_scores(translator, args.dev_nbest, args.dev_src)
-        refs = read_lines(args.dev_ref)
-        if len(refs) != n:
-            raise UserError(
-                f"{args.dev_ref} has {len(refs)} lines but {args.dev_src} has {n}; "
-                "the dev references must be line-aligned with the dev sources"
-            )
+        refs = [ref for _, ref in read_parallel(args.dev_src, args.dev_ref)]
 
         def dev_bleu(best: dict[int, str]) -> float:
             return bleu([best.get(i, "") for i in range(n)], [[r] for r in refs])[0]

@@ -444,7 +444,6 @@ def reproduce(
         "train_seconds": r.results.get("train_seconds", {}),
         "grid_seconds": round(r.results["grid_seconds"]),
     }
-    r.save()
     (report / "results.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     (report / "report.md").write_text(render(summary), encoding="utf-8")
     return summary
@@ -542,6 +541,7 @@ def discussion(s: dict) -> list[str]:
         rs[f"rescored by {k}"]["bleu"] for k in ("single reversed", "ensemble of 5")
     )
     by_len, by_rank = s["figure3"]["by_length"], s["figure3"]["by_rarity"]
+    shortest, longest = (bucket_label(by_len[i], whole_numbers=True) for i in (0, -1))
     lines = [
         f"- Reversing the source: {verdict(gain_rev >= 1.5)} (target +1.5 BLEU, mean of 2 seeds "
         f"each): {gain_rev:+.2f} BLEU, test perplexity {fr['forward']['ppl']:.2f} -> "
@@ -581,12 +581,13 @@ def discussion(s: dict) -> list[str]:
         "paper rescored a phrase-based system's 1000-best lists and gained 3.2 BLEU; a neural "
         "system's 12-best lists hold fewer and more alike candidates.",
         f"- Figure 3, length: BLEU {by_len[0]['score']:.2f} on the shortest sources "
-        f"({bucket_label(by_len[0], whole_numbers=True)} words, {by_len[0]['sentences']} sentences), {by_len[-1]['score']:.2f} "
-        f"on the longest ({bucket_label(by_len[-1], whole_numbers=True)} words, {by_len[-1]['sentences']} sentences). The "
+        f"({shortest} words, {by_len[0]['sentences']} sentences), {by_len[-1]['score']:.2f} "
+        f"on the longest ({longest} words, {by_len[-1]['sentences']} sentences). The "
         "paper saw no loss below 35 words and a small one above; Multi30k captions are rarely "
         "that long.",
         f"- Figure 3, rarity: BLEU {by_rank[0]['score']:.2f} on the sentences of the most frequent "
-        f"words (average rank {bucket_label(by_rank[0])}), {by_rank[-1]['score']:.2f} on those of the "
+        f"words (average rank {bucket_label(by_rank[0])}), {by_rank[-1]['score']:.2f} on those "
+        "of the "
         f"rarest ({bucket_label(by_rank[-1])}): "
         + (
             "as in the paper, rarer words cost BLEU."

@@ -99,7 +99,7 @@ def test_rescore_an_nbest_list_from_the_command_line(memorised, tmp_path, capsys
     dev_ref.write_text(pairs[0][1] + "\n", encoding="utf-8")
     assert main([*args, *dev]) != 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "has 1 lines but" in err[0] and "line-aligned" in err[0]
+    assert len(err) == 1 and "has 4 lines but" in err[0] and "line-aligned" in err[0]
 
 
 def test_evaluate_wer_against_a_tsv_reference(memorised, tmp_path, capsys):
