@@ -587,8 +587,7 @@ def discussion(s: dict) -> list[str]:
         "that long.",
         f"- Figure 3, rarity: BLEU {by_rank[0]['score']:.2f} on the sentences of the most frequent "
         f"words (average rank {bucket_label(by_rank[0])}), {by_rank[-1]['score']:.2f} on those "
-        "of the "
-        f"rarest ({bucket_label(by_rank[-1])}): "
+        f"of the rarest ({bucket_label(by_rank[-1])}): "
         + (
             "as in the paper, rarer words cost BLEU."
             if by_rank[-1]["score"] < by_rank[0]["score"]
