@@ -154,6 +154,9 @@ class TrainConfig:
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     seed: int = 1
+    # fine-tuning: start from this checkpoint's weights and vocabulary (a file or a run
+    # directory) with a fresh optimizer and schedule; ignored once the run has its own last.pt
+    init_from: str = ""
 
     def __post_init__(self):
         if self.lr <= 0 or self.epochs <= 0:

@@ -75,10 +75,12 @@ class Trainer:
         self.device = pick_device(self.dist.local_rank)
         self.amp = autocast_dtype(cfg.train.precision, self.device)
         resume = self._resume_state()
+        init = None if resume else self._init_state()
         splits = load_splits(cfg.data, self.run_dir if main else None)
+        start = resume or init
         self.processor = (
-            Processor.from_state(cfg.data, resume["processor"])
-            if resume
+            Processor.from_state(cfg.data, start["processor"])
+            if start
             else Processor.fit(cfg.data, splits["train"])
         )
         self.train_examples = self.processor.examples(splits["train"])
@@ -91,6 +93,8 @@ class Trainer:
         self.model = build_model(
             cfg.model, len(self.processor.src_vocab), len(self.processor.tgt_vocab)
         )
+        if init:
+            self.model.load_state_dict(init["model"])
         self.model.to(self.device)
         self.net = self.model  # what training calls: the model, or its DDP wrapper
         if self.dist.enabled:
@@ -138,6 +142,27 @@ class Trainer:
                     f"{path}: this run was trained with a different `{section}` config; "
                     "use another --out directory, or the run's own config.yaml to resume"
                 )
+        return state
+
+    def _init_state(self) -> dict | None:
+        """Weights and vocabulary of `train.init_from`, for fine-tuning; None without it."""
+        if not self.cfg.train.init_from:
+            return None
+        path = checkpoint.find(self.cfg.train.init_from)
+        state = checkpoint.load(path)
+        theirs, mine = state["config"], config_to_dict(self.cfg)
+        # dropout may change when fine-tuning; anything else would change what the weights mean
+        for section, keys in (
+            ("model", [k for k in mine["model"] if k != "dropout"]),
+            ("data", ["src_tokenizer", "tgt_tokenizer", "reverse_source"]),
+        ):
+            for key in keys:
+                if theirs[section].get(key) != mine[section].get(key):
+                    raise UserError(
+                        f"{path}: `train.init_from` names a model trained with another "
+                        f"`{section}.{key}` ({theirs[section].get(key)!r}); use that value here"
+                    )
+        self.log(f"initialised from {path} (fresh optimizer and schedule)")
         return state
 
     def _load_training_state(self, state: dict) -> None:

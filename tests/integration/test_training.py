@@ -7,6 +7,7 @@ import json
 import random
 
 import pytest
+import torch
 from helpers import make_pairs, tiny_config, write_pairs
 
 from seq2seq.data.io import read_tsv
@@ -104,3 +105,24 @@ def test_cmudict_dataset_with_derived_splits(tmp_path):
     assert not words["dev"] & words["test"]
     assert sum(len(p) for p in parts.values()) == 40 + 10
     assert all(not any(ch.isdigit() for ch in p) for pairs in parts.values() for _, p in pairs)
+
+
+def test_init_from_starts_with_the_checkpoint_weights_and_a_fresh_optimizer(tsv, tmp_path):
+    base = tmp_path / "base"
+    train(tiny_config(tsv, train={"max_steps": 3}), base, progress=False, log=quiet)
+    cfg = tiny_config(
+        tsv, model={"dropout": 0.2}, train={"max_steps": 2, "init_from": str(base), "lr": 0.1}
+    )
+    tuned = Trainer(cfg, tmp_path / "tuned", log=quiet)
+    start = torch.load(base / "checkpoints" / "best.pt", weights_only=True)["model"]
+    for k, v in tuned.model.state_dict().items():
+        assert torch.equal(v, start[k]), k
+    assert tuned.counters["step"] == 0 and not tuned.optimizer.state
+
+
+def test_init_from_refuses_a_different_model_shape(tsv, tmp_path):
+    base = tmp_path / "base"
+    train(tiny_config(tsv, train={"max_steps": 1}), base, progress=False, log=quiet)
+    cfg = tiny_config(tsv, model={"hidden_size": 48}, train={"init_from": str(base)})
+    with pytest.raises(UserError, match=r"model\.hidden_size"):
+        Trainer(cfg, tmp_path / "tuned", log=quiet)
