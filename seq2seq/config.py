@@ -157,6 +157,11 @@ class TrainConfig:
     # fine-tuning: start from this checkpoint's weights and vocabulary (a file or a run
     # directory) with a fresh optimizer and schedule; ignored once the run has its own last.pt
     init_from: str = ""
+    # token-level ensemble distillation: teacher checkpoints (or run directories) trained on
+    # the same vocabulary; loss = (1 - w) * CE(reference) + w * CE(teachers' top-k distribution)
+    distill_from: tuple[str, ...] = ()
+    distill_weight: float = 0.5
+    distill_topk: int = 8
 
     def __post_init__(self):
         if self.lr <= 0 or self.epochs <= 0:
@@ -165,6 +170,8 @@ class TrainConfig:
             raise ValueError("set `train.batch_tokens` or `train.batch_size` to a positive number")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError("`train.label_smoothing` must be in [0, 1)")
+        if not 0.0 <= self.distill_weight <= 1.0 or self.distill_topk < 1:
+            raise ValueError("`train.distill_weight` must be in [0, 1], `distill_topk` >= 1")
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,12 @@ def _coerce(tp, value, *, name: str, source: str):
             choices = ", ".join(repr(a) for a in args)
             raise UserError(f"{source}: `{name}` must be one of {choices}, got {value!r}")
         return value
+    if origin is tuple and args[-1:] == (Ellipsis,):  # any number of one type
+        if isinstance(value, str):  # `--set train.distill_from=a.pt` or a YAML list
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise UserError(f"{source}: `{name}` must be a list, got {value!r}")
+        return tuple(_coerce(args[0], v, name=name, source=source) for v in value)
     if origin is tuple:
         if not isinstance(value, list | tuple) or len(value) != len(args):
             raise UserError(f"{source}: `{name}` must be a list of {len(args)} values")

@@ -28,7 +28,7 @@ from ..evaluation import is_better, perplexity, score
 from ..models import build_model, count_parameters
 from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
-from . import checkpoint, distributed
+from . import checkpoint, distill, distributed
 from .loss import token_loss
 from .optim import Schedule, build_optimizer
 
@@ -113,6 +113,23 @@ class Trainer:
                 f"only {len(self.sampler.epoch_batches(0))} batches per epoch for {self.dist.world_size} "
                 "processes; use fewer processes or a smaller train.batch_tokens / batch_size"
             )
+        self.teacher = None
+        if cfg.train.distill_from:
+            teachers = distill.load_teachers(
+                cfg.train.distill_from, self.processor.state(), self.device
+            )
+            self.log(
+                f"distilling from {len(teachers)} teacher(s): their top-k over the training set"
+            )
+            self.teacher = distill.teacher_targets(
+                teachers,
+                self.train_examples,
+                k=cfg.train.distill_topk,
+                device=self.device,
+                autocast=self._autocast,
+                progress=self.show_progress,
+            )
+            del teachers
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
         self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
         self.counters = {
@@ -211,23 +228,31 @@ class Trainer:
             return nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp)
 
-    def _loss_sum(self, batch, label_smoothing: float = 0.0, net=None) -> torch.Tensor:
+    def _loss_sum(self, batch, label_smoothing: float = 0.0, net=None, soft=None) -> torch.Tensor:
+        """Summed token loss; `soft` = the teachers' (ids, probs) for distillation."""
         targets = batch.tgt_out.to(self.device)
         keep = targets != PAD_ID  # the output layer and the loss see real tokens only
         with self._autocast():
             logits = (net or self.model)(
                 batch.src.to(self.device), batch.src_len, batch.tgt_in.to(self.device), keep
             )  # (N, V)
-        return token_loss(logits, targets[keep], label_smoothing)
+        loss = token_loss(logits, targets[keep], label_smoothing)
+        if soft is None:
+            return loss
+        w = self.cfg.train.distill_weight
+        return (1 - w) * loss + w * distill.soft_loss(logits, *soft)
 
-    def train_step(self, batch) -> torch.Tensor:
+    def train_step(self, batch, indices=None) -> torch.Tensor:
         """One update; returns the summed token loss as a tensor (no host sync on one process).
 
         The loss is normalised by the target tokens of the whole (all-rank) batch, so DDP's
         gradient average over N ranks equals one process's gradient on the joined batch.
         """
         self.model.train()
-        loss = self._loss_sum(batch, self.cfg.train.label_smoothing, self.net)
+        soft = None
+        if self.teacher is not None and indices is not None:
+            soft = self.teacher.gather(indices, self.device)
+        loss = self._loss_sum(batch, self.cfg.train.label_smoothing, self.net, soft)
         tokens = distributed.all_sum(batch.n_tgt_tokens, self.dist, self.device)
         self.step_tokens = int(tokens)
         (loss * (self.dist.world_size / tokens)).backward()
@@ -405,7 +430,7 @@ class Trainer:
             for idx in self.sampler:  # this epoch's remaining batches
                 t0 = time.perf_counter()
                 batch = collate([self.train_examples[i] for i in idx])
-                loss_sum = loss_sum + self.train_step(batch)
+                loss_sum = loss_sum + self.train_step(batch, idx)
                 c["step"], c["tokens"] = c["step"] + 1, c["tokens"] + self.step_tokens
                 tokens += batch.n_tgt_tokens
                 c["train_seconds"] += time.perf_counter() - t0
