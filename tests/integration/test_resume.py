@@ -79,8 +79,8 @@ def test_dropout_makes_the_run_depend_on_the_random_state(data, uninterrupted, t
 def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeypatch, signum):
     original = Trainer.train_step
 
-    def step_then_ctrl_c(self, batch):
-        loss = original(self, batch)
+    def step_then_ctrl_c(self, batch, indices=None):
+        loss = original(self, batch, indices)
         if self.counters["step"] + 1 == 3:  # the step being finished is the 3rd
             signal.getsignal(signum)(signum, None)  # the installed handler
         return loss
@@ -111,8 +111,8 @@ def test_ctrl_c_saves_and_resumes_exactly(data, uninterrupted, tmp_path, monkeyp
 def test_only_a_second_ctrl_c_aborts_without_saving(data, tmp_path, monkeypatch, signals, saves):
     original = Trainer.train_step
 
-    def step_then_signals(self, batch):
-        loss = original(self, batch)
+    def step_then_signals(self, batch, indices=None):
+        loss = original(self, batch, indices)
         if self.counters["step"] + 1 == 2:
             for signum in signals:
                 signal.getsignal(signum)(signum, None)
@@ -130,8 +130,8 @@ def test_only_a_second_ctrl_c_aborts_without_saving(data, tmp_path, monkeypatch,
 def test_stop_request_flag_interrupts_after_the_step(data, tmp_path, monkeypatch):
     original = Trainer.train_step
 
-    def request_stop(self, batch):
-        loss = original(self, batch)
+    def request_stop(self, batch, indices=None):
+        loss = original(self, batch, indices)
         self._stop_requested = True
         return loss
 
