@@ -77,7 +77,7 @@ def teacher_targets(
         q = torch.softmax(logp.mean(0), -1)  # the ensemble's distribution, as in decoding
         top_p, top_i = q.topk(min(k, q.size(-1)), dim=-1)
         top_p = top_p / top_p.sum(-1, keepdim=True)
-        rows = (keep.sum(1)).tolist()  # real tokens per example, row-major like `keep`
+        rows = keep.sum(1).tolist()  # real tokens per example, row-major like `keep`
         for i, a, b in zip(chunk, top_i.cpu().split(rows), top_p.cpu().split(rows)):
             ids[i], probs[i] = a.to(torch.int32), b.to(torch.float16)
         bar.update(len(chunk))

@@ -113,7 +113,7 @@ class Trainer:
                 f"only {len(self.sampler.epoch_batches(0))} batches per epoch for {self.dist.world_size} "
                 "processes; use fewer processes or a smaller train.batch_tokens / batch_size"
             )
-        self.teacher = None
+        self.teacher_targets = None
         if cfg.train.distill_from:
             teachers = distill.load_teachers(
                 cfg.train.distill_from, self.processor.state(), self.device
@@ -121,7 +121,7 @@ class Trainer:
             self.log(
                 f"distilling from {len(teachers)} teacher(s): their top-k over the training set"
             )
-            self.teacher = distill.teacher_targets(
+            self.teacher_targets = distill.teacher_targets(
                 teachers,
                 self.train_examples,
                 k=cfg.train.distill_topk,
@@ -250,8 +250,8 @@ class Trainer:
         """
         self.model.train()
         soft = None
-        if self.teacher is not None and indices is not None:
-            soft = self.teacher.gather(indices, self.device)
+        if self.teacher_targets is not None and indices is not None:
+            soft = self.teacher_targets.gather(indices, self.device)
         loss = self._loss_sum(batch, self.cfg.train.label_smoothing, self.net, soft)
         tokens = distributed.all_sum(batch.n_tgt_tokens, self.dist, self.device)
         self.step_tokens = int(tokens)
