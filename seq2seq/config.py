@@ -49,6 +49,11 @@ class CmudictConfig:
     strip_stress: bool = False
 
 
+# the data settings that decide what a model's token ids mean: models that share a vocabulary
+# must also agree on these to be ensembled, distilled from or fine-tuned
+PREPROCESSING = ("reverse_source", "src_tokenizer", "tgt_tokenizer")
+
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: Literal["files", "cmudict"] = "files"

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .config import Config, DecodeConfig, config_from_dict
+from .config import PREPROCESSING, Config, DecodeConfig, config_from_dict
 from .data import Processor, references
 from .decoding.batched import decode_all
 from .decoding.ensemble import Ensemble
@@ -79,7 +79,7 @@ class Translator:
                     path,
                 )
             else:
-                _check_compatible(first, cfg, ckpt["processor"], path)
+                check_compatible(first, cfg, ckpt["processor"], path)
             model = build_model(cfg.model, len(first[1].src_vocab), len(first[1].tgt_vocab))
             try:
                 model.load_state_dict(ckpt["model"])
@@ -170,10 +170,10 @@ def quantize_int8(model):
         )
 
 
-def _check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) -> None:
+def check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) -> None:
     """Ensemble members must read and write the same tokens, in the same order."""
     data0, data = first[0].data, cfg.data
-    for key in ("reverse_source", "src_tokenizer", "tgt_tokenizer"):
+    for key in PREPROCESSING:
         if getattr(data, key) != getattr(data0, key):
             raise UserError(
                 f"{path}: data.{key} differs from {first[3]}'s; ensemble members must preprocess alike"

@@ -16,8 +16,8 @@ from contextlib import nullcontext
 import torch
 from tqdm import tqdm
 
+from ..config import Config
 from ..data import collate
-from ..errors import UserError
 from ..vocab import PAD_ID
 
 
@@ -34,16 +34,13 @@ class TeacherTargets:
         return ids, probs
 
 
-def load_teachers(paths: Sequence[str], processor_state: dict, device) -> list:
-    """The teacher models, after checking they share the student's vocabularies."""
-    from ..translator import Translator  # the translator imports training code
+def load_teachers(paths: Sequence[str], cfg: Config, processor_state: dict, device) -> list:
+    """The teacher models, after checking they read and write tokens as the student does."""
+    from ..translator import Translator, check_compatible  # the translator imports training
 
-    translator = Translator.load(list(paths), device=str(device))
-    if translator.processor.state() != processor_state:
-        raise UserError(
-            f"{paths[0]}: the teachers' vocabulary differs from this run's; distil from models "
-            "trained on the same data (or set train.init_from to one of them)"
-        )
+    translator = Translator.load(list(paths), device=str(device))  # checks them among themselves
+    student = (cfg, None, processor_state, "this run")
+    check_compatible(student, translator.cfg, translator.processor.state(), paths[0])
     model = translator.model
     return list(getattr(model, "models", [model]))
 

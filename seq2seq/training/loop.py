@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..config import Config, config_to_dict, save_config
+from ..config import PREPROCESSING, Config, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits
 from ..decoding.batched import decode_all
@@ -116,7 +116,7 @@ class Trainer:
         self.teacher_targets = None
         if cfg.train.distill_from:
             teachers = distill.load_teachers(
-                cfg.train.distill_from, self.processor.state(), self.device
+                cfg.train.distill_from, cfg, self.processor.state(), self.device
             )
             self.log(
                 f"distilling from {len(teachers)} teacher(s): their top-k over the training set"
@@ -171,7 +171,7 @@ class Trainer:
         # dropout may change when fine-tuning; anything else would change what the weights mean
         for section, keys in (
             ("model", [k for k in mine["model"] if k != "dropout"]),
-            ("data", ["src_tokenizer", "tgt_tokenizer", "reverse_source"]),
+            ("data", PREPROCESSING),
         ):
             for key in keys:
                 if theirs[section].get(key) != mine[section].get(key):

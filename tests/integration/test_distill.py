@@ -41,7 +41,9 @@ def test_cached_targets_are_the_ensembles_distribution(memorised, second_teacher
     cfg = config_from_dict(ckpt["config"])
     processor = Processor.from_state(cfg.data, ckpt["processor"])
     examples = processor.examples(pairs)
-    teachers = distill.load_teachers([str(run_dir), str(second_teacher)], ckpt["processor"], "cpu")
+    teachers = distill.load_teachers(
+        [str(run_dir), str(second_teacher)], cfg, ckpt["processor"], "cpu"
+    )
     cache = distill.teacher_targets(
         teachers, examples, k=3, device=torch.device("cpu"), batch_size=7, progress=False
     )
@@ -87,4 +89,12 @@ def test_a_teacher_with_another_vocabulary_is_refused(memorised, tmp_path):
     other = write_pairs(tmp_path / "digits.tsv", [("123", "321"), ("45", "54")])
     cfg = tiny_config(other, train={"distill_from": str(run_dir)})
     with pytest.raises(UserError, match="vocabulary differs"):
+        Trainer(cfg, tmp_path / "student", log=quiet)
+
+
+def test_a_teacher_that_reads_the_source_in_another_order_is_refused(memorised, tmp_path):
+    run_dir, pairs, _ = memorised  # trained with reverse_source: true
+    tsv = write_pairs(tmp_path / "train.tsv", pairs)
+    cfg = tiny_config(tsv, data={"reverse_source": False}, train={"distill_from": str(run_dir)})
+    with pytest.raises(UserError, match=r"data\.reverse_source differs"):
         Trainer(cfg, tmp_path / "student", log=quiet)
