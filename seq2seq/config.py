@@ -162,6 +162,10 @@ class TrainConfig:
     # fine-tuning: start from this checkpoint's weights and vocabulary (a file or a run
     # directory) with a fresh optimizer and schedule; ignored once the run has its own last.pt
     init_from: str = ""
+    # take this checkpoint's tokenizers and vocabularies (a file or a run directory) instead of
+    # fitting them on the training data: e.g. a distilled student whose data has words its
+    # teachers' vocabulary was not counted on (the teachers' token ids must mean the same)
+    vocab_from: str = ""
     # token-level ensemble distillation: teacher checkpoints (or run directories) trained on
     # the same vocabulary; loss = (1 - w) * CE(reference) + w * CE(teachers' top-k distribution)
     distill_from: tuple[str, ...] = ()
@@ -177,6 +181,10 @@ class TrainConfig:
             raise ValueError("`train.label_smoothing` must be in [0, 1)")
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_topk < 1:
             raise ValueError("`train.distill_weight` must be in [0, 1], `distill_topk` >= 1")
+        if self.init_from and self.vocab_from:
+            raise ValueError(
+                "set `train.init_from` or `train.vocab_from`, not both: init_from brings its vocabulary"
+            )
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,7 @@ class Trainer:
         resume = self._resume_state()
         init = None if resume else self._init_state()
         splits = load_splits(cfg.data, self.run_dir if main else None)
-        start = resume or init
+        start = resume or init or self._vocab_state()
         self.processor = (
             Processor.from_state(cfg.data, start["processor"])
             if start
@@ -165,22 +165,34 @@ class Trainer:
         """Weights and vocabulary of `train.init_from`, for fine-tuning; None without it."""
         if not self.cfg.train.init_from:
             return None
-        path = checkpoint.find(self.cfg.train.init_from)
+        mine = config_to_dict(self.cfg)
+        # dropout may change when fine-tuning; anything else would change what the weights mean
+        model_keys = [k for k in mine["model"] if k != "dropout"]
+        path, state = self._matching_checkpoint("init_from", model_keys)
+        self.log(f"initialised from {path} (fresh optimizer and schedule)")
+        return state
+
+    def _vocab_state(self) -> dict | None:
+        """Tokenizers and vocabularies of `train.vocab_from`; None without it."""
+        if not self.cfg.train.vocab_from:
+            return None
+        path, state = self._matching_checkpoint("vocab_from", [])
+        self.log(f"vocabularies from {path}")
+        return {"processor": state["processor"]}
+
+    def _matching_checkpoint(self, option: str, model_keys: list[str]) -> tuple[Path, dict]:
+        """The checkpoint `train.<option>` names, refused unless it preprocesses as this run."""
+        path = checkpoint.find(getattr(self.cfg.train, option))
         state = checkpoint.load(path)
         theirs, mine = state["config"], config_to_dict(self.cfg)
-        # dropout may change when fine-tuning; anything else would change what the weights mean
-        for section, keys in (
-            ("model", [k for k in mine["model"] if k != "dropout"]),
-            ("data", PREPROCESSING),
-        ):
+        for section, keys in (("model", model_keys), ("data", PREPROCESSING)):
             for key in keys:
                 if theirs[section].get(key) != mine[section].get(key):
                     raise UserError(
-                        f"{path}: `train.init_from` names a model trained with another "
+                        f"{path}: `train.{option}` names a model trained with another "
                         f"`{section}.{key}` ({theirs[section].get(key)!r}); use that value here"
                     )
-        self.log(f"initialised from {path} (fresh optimizer and schedule)")
-        return state
+        return path, state
 
     def _load_training_state(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])

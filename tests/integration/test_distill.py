@@ -98,3 +98,27 @@ def test_a_teacher_that_reads_the_source_in_another_order_is_refused(memorised, 
     cfg = tiny_config(tsv, data={"reverse_source": False}, train={"distill_from": str(run_dir)})
     with pytest.raises(UserError, match=r"data\.reverse_source differs"):
         Trainer(cfg, tmp_path / "student", log=quiet)
+
+
+def test_a_student_on_more_words_can_take_the_teachers_vocabulary(memorised, tmp_path):
+    """Extra (e.g. teacher-labelled) words change the counts, so a fitted vocabulary would
+    order its tokens differently; `train.vocab_from` keeps the teachers' token ids."""
+    run_dir, pairs, _ = memorised
+    teacher = torch.load(run_dir / "checkpoints" / "best.pt", weights_only=True)["processor"]
+    src_rare, tgt_rare = teacher["src_vocab"][-1], teacher["tgt_vocab"][-1]
+    tsv = write_pairs(tmp_path / "train.tsv", pairs + [(src_rare * 9, tgt_rare * 9)] * 5)
+    distilled = {"distill_from": str(run_dir)}
+    with pytest.raises(UserError, match="vocabulary differs"):
+        Trainer(tiny_config(tsv, train=distilled), tmp_path / "fitted", log=quiet)
+    cfg = tiny_config(tsv, train={**distilled, "vocab_from": str(run_dir)})
+    student = Trainer(cfg, tmp_path / "student", log=quiet)
+    assert student.processor.state() == teacher
+    assert len(student.train_examples) == len(pairs) + 5
+
+
+def test_vocab_from_refuses_a_model_that_preprocesses_otherwise(memorised, tmp_path):
+    run_dir, pairs, _ = memorised  # trained with reverse_source: true
+    tsv = write_pairs(tmp_path / "train.tsv", pairs)
+    cfg = tiny_config(tsv, data={"reverse_source": False}, train={"vocab_from": str(run_dir)})
+    with pytest.raises(UserError, match=r"`train\.vocab_from` .* `data\.reverse_source`"):
+        Trainer(cfg, tmp_path / "student", log=quiet)
