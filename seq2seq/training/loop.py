@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from ..config import PREPROCESSING, Config, config_to_dict, save_config
+from ..config import PREPROCESSING, Config, config_from_dict, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits
 from ..decoding.batched import decode_all
@@ -152,9 +152,11 @@ class Trainer:
         if not path.is_file():
             return None
         state = checkpoint.load(path)
+        # through the config classes, so keys added since the checkpoint read as their defaults
+        theirs = config_to_dict(config_from_dict(state["config"], source=str(path)))
         mine = config_to_dict(self.cfg)
         for section in ("data", "model"):
-            if state["config"][section] != mine[section]:
+            if theirs[section] != mine[section]:
                 raise UserError(
                     f"{path}: this run was trained with a different `{section}` config; "
                     "use another --out directory, or the run's own config.yaml to resume"
@@ -184,10 +186,11 @@ class Trainer:
         """The checkpoint `train.<option>` names, refused unless it preprocesses as this run."""
         path = checkpoint.find(getattr(self.cfg.train, option))
         state = checkpoint.load(path)
-        theirs, mine = state["config"], config_to_dict(self.cfg)
+        theirs = config_to_dict(config_from_dict(state["config"], source=str(path)))
+        mine = config_to_dict(self.cfg)
         for section, keys in (("model", model_keys), ("data", PREPROCESSING)):
             for key in keys:
-                if theirs[section].get(key) != mine[section].get(key):
+                if theirs[section].get(key) != mine[section][key]:
                     raise UserError(
                         f"{path}: `train.{option}` names a model trained with another "
                         f"`{section}.{key}` ({theirs[section].get(key)!r}); use that value here"

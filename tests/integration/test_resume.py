@@ -174,3 +174,14 @@ def test_more_epochs_continue_a_finished_run_exactly(data, tmp_path):
         model_params(extended / "checkpoints" / "last.pt"),
         model_params(longer / "checkpoints" / "last.pt"),
     )
+
+
+def test_a_checkpoint_from_before_a_new_config_key_still_resumes(data, uninterrupted, tmp_path):
+    """A key added to the config since the checkpoint was written reads as its default."""
+    run = tmp_path / "run"
+    train(resume_config(data, 4), run, progress=False, log=quiet)
+    ckpt = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
+    del ckpt["config"]["data"]["split_seed"], ckpt["config"]["model"]["tie_embeddings"]
+    torch.save(ckpt, run / "checkpoints" / "last.pt")
+    assert train(resume_config(data, N), run, progress=False, log=quiet)["steps"] == N
+    assert_same_params(model_params(run / "checkpoints" / "last.pt"), uninterrupted)
