@@ -21,8 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check seq2seq tests bench
-	$(BIN)/ruff format --check seq2seq tests bench
+	$(BIN)/ruff check seq2seq tests bench examples
+	$(BIN)/ruff format --check seq2seq tests bench examples
 
 bench: $(STAMP)
 	bench/peers/setup.sh
