@@ -61,6 +61,12 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if ok else None
 
 
+def _saved_config(state: dict, path: Path) -> dict:
+    """A checkpoint's config through the config classes: keys added since it was written
+    read as their defaults, so comparisons with this run's config see only real changes."""
+    return config_to_dict(config_from_dict(state["config"], source=str(path)))
+
+
 class Trainer:
     def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log):
         self.dist = distributed.init()
@@ -152,9 +158,7 @@ class Trainer:
         if not path.is_file():
             return None
         state = checkpoint.load(path)
-        # through the config classes, so keys added since the checkpoint read as their defaults
-        theirs = config_to_dict(config_from_dict(state["config"], source=str(path)))
-        mine = config_to_dict(self.cfg)
+        theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
         for section in ("data", "model"):
             if theirs[section] != mine[section]:
                 raise UserError(
@@ -167,10 +171,7 @@ class Trainer:
         """Weights and vocabulary of `train.init_from`, for fine-tuning; None without it."""
         if not self.cfg.train.init_from:
             return None
-        mine = config_to_dict(self.cfg)
-        # dropout may change when fine-tuning; anything else would change what the weights mean
-        model_keys = [k for k in mine["model"] if k != "dropout"]
-        path, state = self._matching_checkpoint("init_from", model_keys)
+        path, state = self._matching_checkpoint("init_from", same_model=True)
         self.log(f"initialised from {path} (fresh optimizer and schedule)")
         return state
 
@@ -178,16 +179,18 @@ class Trainer:
         """Tokenizers and vocabularies of `train.vocab_from`; None without it."""
         if not self.cfg.train.vocab_from:
             return None
-        path, state = self._matching_checkpoint("vocab_from", [])
+        path, state = self._matching_checkpoint("vocab_from", same_model=False)
         self.log(f"vocabularies from {path}")
         return {"processor": state["processor"]}
 
-    def _matching_checkpoint(self, option: str, model_keys: list[str]) -> tuple[Path, dict]:
-        """The checkpoint `train.<option>` names, refused unless it preprocesses as this run."""
+    def _matching_checkpoint(self, option: str, *, same_model: bool) -> tuple[Path, dict]:
+        """The checkpoint `train.<option>` names, refused unless it preprocesses as this run
+        (and, with `same_model`, has this run's model settings but for dropout, which may
+        change when fine-tuning; any other would change what the weights mean)."""
         path = checkpoint.find(getattr(self.cfg.train, option))
         state = checkpoint.load(path)
-        theirs = config_to_dict(config_from_dict(state["config"], source=str(path)))
-        mine = config_to_dict(self.cfg)
+        theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
+        model_keys = [k for k in mine["model"] if k != "dropout"] if same_model else []
         for section, keys in (("model", model_keys), ("data", PREPROCESSING)):
             for key in keys:
                 if theirs[section].get(key) != mine[section][key]:

@@ -92,11 +92,21 @@ def test_a_teacher_with_another_vocabulary_is_refused(memorised, tmp_path):
         Trainer(cfg, tmp_path / "student", log=quiet)
 
 
-def test_a_teacher_that_reads_the_source_in_another_order_is_refused(memorised, tmp_path):
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("distill_from", r"data\.reverse_source differs"),
+        ("vocab_from", r"`train\.vocab_from` .* `data\.reverse_source`"),
+    ],
+)
+def test_a_model_that_reads_the_source_in_another_order_is_refused(
+    memorised, tmp_path, option, message
+):
+    """As teacher or as the source of the vocabularies."""
     run_dir, pairs, _ = memorised  # trained with reverse_source: true
     tsv = write_pairs(tmp_path / "train.tsv", pairs)
-    cfg = tiny_config(tsv, data={"reverse_source": False}, train={"distill_from": str(run_dir)})
-    with pytest.raises(UserError, match=r"data\.reverse_source differs"):
+    cfg = tiny_config(tsv, data={"reverse_source": False}, train={option: str(run_dir)})
+    with pytest.raises(UserError, match=message):
         Trainer(cfg, tmp_path / "student", log=quiet)
 
 
@@ -114,11 +124,3 @@ def test_a_student_on_more_words_can_take_the_teachers_vocabulary(memorised, tmp
     student = Trainer(cfg, tmp_path / "student", log=quiet)
     assert student.processor.state() == teacher
     assert len(student.train_examples) == len(pairs) + 5
-
-
-def test_vocab_from_refuses_a_model_that_preprocesses_otherwise(memorised, tmp_path):
-    run_dir, pairs, _ = memorised  # trained with reverse_source: true
-    tsv = write_pairs(tmp_path / "train.tsv", pairs)
-    cfg = tiny_config(tsv, data={"reverse_source": False}, train={"vocab_from": str(run_dir)})
-    with pytest.raises(UserError, match=r"`train\.vocab_from` .* `data\.reverse_source`"):
-        Trainer(cfg, tmp_path / "student", log=quiet)
