@@ -86,9 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--precision",
-        default="fp32",
-        choices=["fp32", "bf16", "int8"],
-        help="bf16 autocast, or int8 dynamic quantisation of LSTM/Linear layers (CPU)",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="auto (default): bf16 where the hardware has it natively, else int8 on CPUs with "
+        "VNNI, else fp32; or force bf16 autocast, int8 dynamic quantisation (CPU), fp32",
     )
     tr.set_defaults(func=cmd_translate)
 
@@ -260,6 +261,8 @@ def cmd_translate(args) -> int:
     }
     if args.nbest and not args.beam:
         opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
+    translator.decode_config(**opts)  # a bad option is the only line printed
+    print(f"decoding in {translator.choice.reason}", file=sys.stderr)
     results = translator.translate_nbest(
         lines, greedy=args.greedy, progress=args.output is not None, **opts
     )

@@ -138,12 +138,13 @@ class TrainConfig:
     momentum: float = 0.0
     weight_decay: float = 0.0
     adam_betas: tuple[float, float] = (0.9, 0.999)
-    schedule: Literal["constant", "halving", "plateau", "noam"] = "halving"
+    schedule: Literal["constant", "halving", "plateau", "noam", "linear"] = "halving"
     halving_start_epoch: float = 5.0  # the paper: halve every half epoch after epoch 5
     halving_every: float = 0.5
     plateau_factor: float = 0.5
     plateau_patience: int = 1
     warmup_steps: int = 0  # linear warm-up; with `noam`, the step of the peak lr
+    final_lr_factor: float = 0.0  # `linear`: the lr at the end of the budget, as a share of lr
     clip_norm: float = 5.0  # 0 = no clipping
     label_smoothing: float = 0.0
     batch_tokens: int = 4096  # budget per batch: sentences * longest (source or target) length
@@ -179,6 +180,8 @@ class TrainConfig:
             raise ValueError("set `train.batch_tokens` or `train.batch_size` to a positive number")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError("`train.label_smoothing` must be in [0, 1)")
+        if not 0.0 <= self.final_lr_factor <= 1.0:
+            raise ValueError("`train.final_lr_factor` must be in [0, 1]")
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_topk < 1:
             raise ValueError("`train.distill_weight` must be in [0, 1], `distill_topk` >= 1")
         if self.init_from and self.vocab_from:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from .decoding.rescore import forced_scores
 from .errors import UserError
 from .evaluation import score
 from .models import build_model
+from .precision import decoding_precision
 from .training import checkpoint
 
 
@@ -41,12 +43,14 @@ class Translator:
         device: str | torch.device = "cpu",
         precision: str = "fp32",
     ):
-        """`precision`: fp32, bf16 (autocast) or int8 (dynamic quantisation, CPU)."""
+        """`precision`: auto (the fastest this hardware runs without a loss in quality: see
+        `seq2seq.precision`), fp32, bf16 (autocast) or int8 (dynamic quantisation, CPU)."""
         self.processor, self.cfg, self.device = processor, cfg, torch.device(device)
-        self.precision = precision
-        if precision == "int8" and self.device.type != "cpu":
-            raise UserError("--precision int8 is for CPU decoding; on a GPU use bf16")
-        self.model = quantize_int8(model.eval()) if precision == "int8" else model.eval()
+        self.choice = decoding_precision(precision, self.device)
+        if self.choice.warning:
+            print(self.choice.warning, file=sys.stderr)
+        self.precision = self.choice.name
+        self.model = quantize_int8(model.eval()) if self.precision == "int8" else model.eval()
 
     def _autocast(self):
         if self.precision != "bf16":

@@ -1,4 +1,4 @@
-"""The training loop: teacher forcing + cross-entropy, clipping, bf16 autocast, validation,
+"""The training loop: teacher forcing + cross-entropy, clipping, bf16 autocast where native, validation,
 best/last checkpoints with the complete training state, exact resume, early stopping.
 
 Resume is automatic: if RUN_DIR/checkpoints/last.pt exists, training continues from it
@@ -26,6 +26,7 @@ from ..decoding.batched import decode_all
 from ..errors import UserError
 from ..evaluation import is_better, perplexity, score
 from ..models import build_model, count_parameters
+from ..precision import training_precision
 from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
 from . import checkpoint, distill, distributed
@@ -46,21 +47,6 @@ def pick_device(local_rank: int = 0) -> torch.device:
     return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware runs it fast (AVX512-BF16/AMX on CPU, Ampere+ on GPU)."""
-    if precision == "fp32":
-        return None
-    if device.type == "cuda":
-        ok = torch.cuda.is_bf16_supported()
-    else:
-        ok = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    if precision == "bf16" and not ok:
-        raise UserError(
-            f"train.precision: bf16 is not supported on this {device.type}; use fp32 or auto"
-        )
-    return torch.bfloat16 if ok else None
-
-
 def _saved_config(state: dict, path: Path) -> dict:
     """A checkpoint's config through the config classes: keys added since it was written
     read as their defaults, so comparisons with this run's config see only real changes."""
@@ -79,7 +65,10 @@ class Trainer:
         keep_freed_memory()
         torch.manual_seed(cfg.train.seed)
         self.device = pick_device(self.dist.local_rank)
-        self.amp = autocast_dtype(cfg.train.precision, self.device)
+        self.precision = training_precision(cfg.train.precision, self.device)
+        if self.precision.warning:
+            self.log(self.precision.warning)
+        self.amp = self.precision.autocast_dtype
         resume = self._resume_state()
         init = None if resume else self._init_state()
         splits = load_splits(cfg.data, self.run_dir if main else None)
@@ -137,7 +126,9 @@ class Trainer:
             )
             del teachers
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
-        self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
+        self.schedule = Schedule(
+            cfg.train, self.optimizer, len(self.sampler), total_steps=self.total_steps()
+        )
         self.counters = {
             "step": 0,
             "tokens": 0,
@@ -361,9 +352,13 @@ class Trainer:
         steps = math.ceil(self.cfg.train.epochs * len(self.sampler))
         return min(steps, self.cfg.train.max_steps) if self.cfg.train.max_steps else steps
 
-    def _out_of_time(self) -> bool:
+    def _time_spent(self) -> float:
+        """The share of `train.max_minutes` used so far; 0 without a time limit."""
         limit = self.cfg.train.max_minutes
-        return bool(limit) and self.counters["train_seconds"] >= limit * 60
+        return self.counters["train_seconds"] / (limit * 60) if limit else 0.0
+
+    def _out_of_time(self) -> bool:
+        return self._time_spent() >= 1.0
 
     @contextmanager
     def _ctrl_c_finishes_the_step(self):
@@ -401,8 +396,8 @@ class Trainer:
         c, total = self.counters, self.total_steps()
         self.log(
             f"model: {count_parameters(self.model):,} parameters; {len(self.train_examples):,} training "
-            f"pairs in {len(self.sampler):,} batches/epoch; {total:,} steps; device {self.device}"
-            f"{', bf16 autocast' if self.amp else ''}; run dir {self.run_dir}"
+            f"pairs in {len(self.sampler):,} batches/epoch; {total:,} steps; device {self.device}, "
+            f"{self.precision.reason}; run dir {self.run_dir}"
         )
         bar = tqdm(
             total=total,
@@ -458,9 +453,11 @@ class Trainer:
                     bar.set_postfix_str(
                         f"loss {float(loss_sum) / tokens:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
                     )
-                interrupted, out_of_time = distributed.from_main(
-                    [self._stop_requested, self._out_of_time()], self.dist, self.device
+                interrupted, time_spent = distributed.from_main(
+                    [self._stop_requested, self._time_spent()], self.dist, self.device
                 )
+                self.schedule.spent_time(time_spent)  # rank 0's clock: one lr on every rank
+                out_of_time = time_spent >= 1.0
                 if interrupted:
                     self.save_last()
                     bar.close()

@@ -4,6 +4,11 @@
 `halving_start_epoch` on (0.7 for 5 epochs, then 0.35, 0.175, ... every half epoch).
 `plateau` halves when the validation metric stops improving. Any schedule can be preceded
 by a linear warm-up. `noam` is the Transformer's inverse-square-root decay after warm-up.
+`linear` decays to `final_lr_factor` x lr over the run's budget, whichever of the step budget
+(epochs / max_steps) or the time budget (max_minutes) is spent first: the schedule that
+budgeted training favours (Li, Yumer & Ramanan, ICLR 2020), so a run cut short by its time
+limit still ends at a small learning rate. On a step budget it is deterministic; on a time
+budget it follows the clock, as the run's length does.
 """
 
 from __future__ import annotations
@@ -31,10 +36,18 @@ def build_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 class Schedule:
     """lr as a function of (step, steps per epoch, plateau halvings); state is two ints."""
 
-    def __init__(self, cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        optimizer: torch.optim.Optimizer,
+        steps_per_epoch: int,
+        total_steps: int = 0,
+    ):
         self.cfg, self.optimizer = cfg, optimizer
         self.steps_per_epoch = max(1, steps_per_epoch)
+        self.total_steps = total_steps or math.ceil(cfg.epochs * self.steps_per_epoch)
         self.step_count = 0
+        self.time_spent = 0.0  # share of train.max_minutes used so far (0 without a limit)
         self.plateau_halvings, self.bad_validations = 0, 0
         self._apply()
 
@@ -50,7 +63,13 @@ class Schedule:
                 f *= 0.5 ** (math.floor((epoch - cfg.halving_start_epoch) / cfg.halving_every) + 1)
         elif cfg.schedule == "plateau":
             f *= cfg.plateau_factor**self.plateau_halvings
+        elif cfg.schedule == "linear":
+            f *= 1.0 - (1.0 - cfg.final_lr_factor) * self.progress()
         return f
+
+    def progress(self) -> float:
+        """The share of the run's budget spent: steps or time, whichever is further along."""
+        return min(1.0, max(self.step_count / max(1, self.total_steps), self.time_spent))
 
     def _apply(self) -> None:
         for group in self.optimizer.param_groups:
@@ -64,6 +83,11 @@ class Schedule:
         self.step_count += 1
         self._apply()
 
+    def spent_time(self, share: float) -> None:
+        """Told after each step: the share of `train.max_minutes` used (the same on every rank)."""
+        self.time_spent = share
+        self._apply()
+
     def validated(self, improved: bool) -> None:
         """Told after each validation; the plateau schedule halves after `plateau_patience` misses."""
         self.bad_validations = 0 if improved else self.bad_validations + 1
@@ -72,7 +96,8 @@ class Schedule:
             self._apply()
 
     def state_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("step_count", "plateau_halvings", "bad_validations")}
+        keys = ("step_count", "plateau_halvings", "bad_validations", "time_spent")
+        return {k: getattr(self, k) for k in keys}
 
     def load_state_dict(self, state: dict) -> None:
         for k, v in state.items():

@@ -76,3 +76,28 @@ def test_build_optimizer_kinds():
     adam = build_optimizer(TrainConfig(optimizer="adam", adam_betas=(0.8, 0.9)), params)
     assert isinstance(adam, torch.optim.Adam)
     assert adam.param_groups[0]["betas"] == (0.8, 0.9)
+
+
+def test_linear_decays_to_the_final_factor_over_the_step_budget():
+    sched, _ = _schedule(10, lr=1.0, schedule="linear", epochs=2, final_lr_factor=0.1)
+    assert [_lr_after(sched, s) for s in (0, 5, 10, 20, 25)] == pytest.approx(
+        [1.0, 1.0 - 0.9 * 0.25, 1.0 - 0.9 * 0.5, 0.1, 0.1]
+    )
+
+
+def test_linear_follows_the_time_budget_when_it_runs_out_first():
+    sched, _ = _schedule(10, lr=1.0, schedule="linear", epochs=100)
+    _lr_after(sched, 10)  # 1 % of the steps
+    sched.spent_time(0.75)  # but 75 % of train.max_minutes
+    assert sched.lr == pytest.approx(0.25)
+    fresh, opt = _schedule(10, lr=1.0, schedule="linear", epochs=100)
+    fresh.load_state_dict(sched.state_dict())  # resume restores the clock's share too
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.25)
+
+
+def test_linear_combines_with_warmup_and_other_schedules_ignore_the_clock():
+    sched, _ = _schedule(10, lr=1.0, schedule="linear", epochs=1, warmup_steps=2)
+    assert [_lr_after(sched, s) for s in (0, 1, 2)] == pytest.approx([0.5, 0.9, 0.8])
+    const, _ = _schedule(10, lr=1.0, schedule="constant")
+    const.spent_time(0.9)
+    assert const.lr == pytest.approx(1.0)
