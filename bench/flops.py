@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from machine import one_line, rows_of
+
+from seq2seq.precision import native_bf16
 
 HERE = Path(__file__).resolve().parent
 
@@ -112,7 +115,7 @@ def measured_rows() -> list[tuple[str, bool, str, float]]:
     path = HERE / "results" / "compare.json"
     if not path.is_file():
         return []
-    rows = json.loads(path.read_text())
+    rows = rows_of(json.loads(path.read_text()))
     return [
         (
             r.get("system") or f"{r['peer']} {r.get('version', '')}".strip(),
@@ -130,11 +133,15 @@ def main() -> None:
     ap.add_argument("--tok-s", type=float, help="a measured training throughput (tgt tokens/s)")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="bf16")
     args = ap.parse_args()
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    where = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    native, why = native_bf16(device)
+    # emulated bf16 can run at well under 1 GFLOP/s (AVX2 CPUs): a small product tells as much
+    bf16_n = 2048 if native else 256
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16, bf16_n)}
+    print(one_line())
     print(
-        f"{where}, {torch.get_num_threads()} threads: 2048^3 matmul (best kernel) "
-        f"fp32 {peaks['fp32']:,.0f} GFLOP/s, bf16 {peaks['bf16']:,.0f} GFLOP/s"
+        f"matmul (best kernel): fp32 {peaks['fp32']:,.0f} GFLOP/s at 2048^3, bf16 "
+        f"{peaks['bf16']:,.1f} GFLOP/s at {bf16_n}^3 ({'native' if native else 'emulated'}: {why})"
     )
     names = [args.preset] if args.preset else ["bench", "bench-attention", "paper"]
     for name in names:

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 
 import torch
+from flops import Model, matmul_peak
+from machine import describe
 
 from seq2seq.config import config_from_dict
 from seq2seq.models import count_parameters
@@ -48,6 +50,20 @@ def main() -> None:
         t = Translator.load(work / "run", which="last", device="cpu")
     params = count_parameters(t.model)
     vocab = {"src": len(t.processor.src_vocab), "tgt": len(t.processor.tgt_vocab)}
+    p = r.p
+    flops = Model(
+        layers=p["layers"],
+        emb=p["emb"],
+        hidden=p["hidden"],
+        src_vocab=vocab["src"],
+        tgt_vocab=vocab["tgt"],
+    ).train_per_tgt_token()
+    on_gpu = torch.cuda.is_available()
+    peak_dtype = (
+        torch.bfloat16 if cfg["train"].get("precision", "auto") != "fp32" else torch.float32
+    )
+    matmul = matmul_peak(peak_dtype, n=8192 if on_gpu else 1024)
+    achieved = summary["tokens_per_second"] * flops / 1e9
     if torch.cuda.is_available():
         device, peak = torch.cuda.get_device_name(), torch.cuda.max_memory_allocated()
     else:
@@ -55,6 +71,7 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "machine": describe(),
                 "preset": "paper",
                 "pair": args.pair,
                 "vocab_sizes": vocab,
@@ -66,6 +83,11 @@ def main() -> None:
                 "steps": summary["steps"],
                 "seconds_incl_setup": round(seconds, 1),
                 "train_seconds": summary["train_seconds"],
+                "tgt_tokens_per_second": summary["tokens_per_second"],
+                "train_mflop_per_tgt_token": round(flops / 1e6, 1),
+                "matmul_peak_gflops": round(matmul),
+                "matmul_peak_dtype": str(peak_dtype).removeprefix("torch."),
+                "share_of_matmul_peak": round(achieved / matmul, 3),
             },
             indent=2,
         )

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import sacrebleu
 import torch
+from machine import results, rows_of
 from train_speed import bench_config
 
 from seq2seq.config import config_from_dict
@@ -158,7 +159,7 @@ def main() -> None:
     args = ap.parse_args()
     tok_s = args.onmt_tok_s or next(
         r["median_tgt_tok_s"]
-        for r in json.loads((HERE / "results" / "compare.json").read_text())
+        for r in rows_of(json.loads((HERE / "results" / "compare.json").read_text()))
         if r.get("peer") == "OpenNMT-py" and not r["attention"]
     )
     torch.set_num_threads(2)
@@ -251,7 +252,7 @@ def main() -> None:
             )
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "quality.json").write_text(
-        json.dumps({"budget_s": args.budget, "onmt_tok_s": tok_s, "rows": rows}, indent=2) + "\n"
+        json.dumps(results(rows, budget_s=args.budget, onmt_tok_s=tok_s), indent=2) + "\n"
     )
 
 

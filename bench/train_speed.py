@@ -25,7 +25,8 @@ import time
 import unicodedata
 from pathlib import Path
 
-import torch
+from machine import one_line
+from machine import results as machine_results
 
 from seq2seq.config import config_from_dict
 from seq2seq.data import collate
@@ -132,7 +133,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--precision", nargs="+", default=["fp32", "bf16"])
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(one_line())
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for p in args.precision:
@@ -142,7 +143,7 @@ def main() -> None:
             print(json.dumps(results[-1]))
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
-    (out / "train_speed.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "train_speed.json").write_text(json.dumps(machine_results(results), indent=2) + "\n")
 
 
 if __name__ == "__main__":
