@@ -1,9 +1,11 @@
 """Training speed of seq2seq and its peers, side by side, in one run on one machine.
 
-Runs OpenNMT-py 3.5.1 (no attention; Luong general + input feeding) and Joey NMT 2.3.0
-(attention only: it cannot turn attention off) through `bench/peers/`, then seq2seq on the
-same model, batch and data (`bench/train_speed.py`), and prints target tokens/s and
-seq2seq's ratio to each peer. Results: `bench/results/compare.json`.
+Runs OpenNMT-py 3.5.1, Eole 0.6.4 and fairseq 0.12 (ve-fairseq 0.12.3) (each without
+attention, and with Luong general + input feeding; fairseq's no-attention decoder still feeds
+its output back in) and Joey NMT 2.3.0 (attention only: it cannot turn attention off) through
+`bench/peers/`, then seq2seq on the same model, batch and data (`bench/train_speed.py`),
+and prints target tokens/s and seq2seq's ratio to each peer. Results:
+`bench/results/compare.json`.
 
     bench/peers/setup.sh && .venv/bin/python bench/compare.py [--steps 300]
 """
@@ -18,11 +20,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import torch
+from machine import one_line, results
 from train_speed import measure_alone
 
 HERE = Path(__file__).resolve().parent
-PEER_RUNS = [("onmt", False), ("onmt", True), ("joey", True)]
+PEER_RUNS = [("onmt", False), ("onmt", True), ("joey", True), ("eole", False), ("eole", True)]
+PEER_RUNS += [("fairseq", False), ("fairseq", True)]  # fairseq's no-attention decoder input-feeds
 
 
 def peer(name: str, attention: bool, steps: int, warmup: int, work: Path) -> dict:
@@ -44,7 +47,7 @@ def main() -> None:
     )
     ap.add_argument("--out", default="compare.json", help="file name under bench/results/")
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cpus")
+    print(f"{one_line()}, {os.cpu_count()} cpus")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -69,7 +72,7 @@ def main() -> None:
             f"{label:34s} {str(r['attention']):9s} {r['median_tgt_tok_s']:9,.0f}  {rss:>8s}   {ratio}"
         )
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / args.out).write_text(json.dumps(rows, indent=2) + "\n")
+    (HERE / "results" / args.out).write_text(json.dumps(results(rows), indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,15 @@ Peak RSS is the training process's max resident set (getrusage of the waited chi
   onmt            no attention, no input feeding, source reversed (tok_rev)
   onmt --attention  Luong 'general' attention + input feeding, normal source order
   joey            Joey's recurrent decoder always attends: Luong + input feeding (attention implied)
+  eole            as onmt (Eole is OpenNMT-py's successor: same RNN modules, same log line)
+  eole --attention  as onmt --attention
+  fairseq         ve-fairseq 0.12.3 (a cp311 build of fairseq 0.12), --arch lstm, source reversed;
+                  its LSTM decoder always feeds its previous output back in (cannot be turned off),
+                  so the no-attention model has 18,488,888 parameters, not 17,440,312
+  fairseq --attention  Luong-style 'general' attention + input feeding, 19,275,320 params
 
-Usage: python bench/peers/run_peer.py --peer onmt|joey [--attention] --steps 350 --work /tmp/peerwork
+Usage: python bench/peers/run_peer.py --peer onmt|joey|eole|fairseq [--attention] --steps 350
+       --work /tmp/peerwork
        [--warmup 100] [--log-every 50] [--timeout SECONDS] [--venvs .bench-venv] [--out bench/results]
 """
 
@@ -29,20 +36,34 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 
 # (step, tgt tok/s) per logged interval, and the parameter count, as each toolkit prints them.
 STEP_RE = {
-    "onmt": re.compile(r"Step (\d+)/\s*\d+;.*?\d+/\s*(\d+) tok/s"),
+    "onmt": re.compile(r"Step\s+(\d+)/\s*\d+;.*?\d+/\s*(\d+) tok/s"),
     "joey": re.compile(r"Step:\s+(\d+),.*Tokens per Sec:\s+([\d.]+)"),
+    "eole": re.compile(r"Step\s+(\d+)/\s*\d+;.*?\d+/\s*(\d+) tok/s"),
+    # fairseq prints wps (target tokens incl. EOS per second, per log interval) before num_updates
+    "fairseq": re.compile(r"\| train_inner \|(?=.*num_updates=(\d+)).*? wps=([\d.]+),"),
 }
 PARAMS_RE = {
     "onmt": re.compile(r"\* number of parameters: (\d+)"),
     "joey": re.compile(r"Total params: (\d+)"),
+    "eole": re.compile(r"\* number of parameters: (\d+)"),
+    "fairseq": re.compile(r"num\. (?:shared )?model params: ([\d,]+)"),
 }
-DIST = {"onmt": "OpenNMT-py", "joey": "joeynmt"}
+DIST = {"onmt": "OpenNMT-py", "joey": "joeynmt", "eole": "eole", "fairseq": "ve-fairseq"}
+CONFIG_FILE = {"fairseq": "args.txt"}  # fairseq-train takes no config file: its argument list
 
 
 def onmt_config(a, run: pathlib.Path) -> tuple[str, list[str]]:
     """onmt_train YAML; vocab files come from prepare.py (no onmt_build_vocab pass needed)."""
     data = a.work / ("tok" if a.attention else "tok_rev")
     att, feed = ("general", 1) if a.attention else ("none", 0)
+    layers, emb, hidden = (4, 1000, 1000) if a.preset == "paper" else (2, 256, 512)
+    batch = (
+        "batch_type: tokens\nbatch_size: 6000\nvalid_batch_size: 64\nnormalization: tokens"
+        if a.preset == "paper"  # seq2seq's paper preset: 6,000-token batches
+        else "batch_type: sents\nbatch_size: 64\nvalid_batch_size: 64\nnormalization: sents"
+    )
+    # on a GPU OpenNMT-py's fastest: fp16 mixed precision (it has no bf16 autocast)
+    device = "gpu_ranks: [0]\nmodel_dtype: fp16\n" if a.gpu else "model_dtype: fp32\n"
     cfg = f"""\
 save_data: {run}/data
 src_vocab: {a.work}/vocab/onmt.de
@@ -60,10 +81,10 @@ tgt_seq_length: 100
 encoder_type: rnn
 decoder_type: rnn
 rnn_type: LSTM
-enc_layers: 2
-dec_layers: 2
-word_vec_size: 256
-hidden_size: 512
+enc_layers: {layers}
+dec_layers: {layers}
+word_vec_size: {emb}
+hidden_size: {hidden}
 dropout: 0.2
 global_attention: {att}
 input_feed: {feed}
@@ -74,10 +95,7 @@ learning_rate: 0.001
 decay_method: none
 max_grad_norm: 5
 param_init: 0.1
-batch_type: sents
-batch_size: 64
-valid_batch_size: 64
-normalization: sents
+{batch}
 accum_count: 1
 num_workers: 0
 bucket_size: 29000
@@ -87,10 +105,98 @@ save_checkpoint_steps: 1000000
 report_every: {a.log_every}
 save_model: {run}/model
 world_size: 1
-model_dtype: fp32
-"""
+{device}"""
     venv = a.venvs / "onmt"
     return cfg, [str(venv / "bin/onmt_train"), "-config", str(run / "config.yaml")]
+
+
+def eole_config(a, run: pathlib.Path) -> tuple[str, list[str]]:
+    """eole train YAML for the same model as onmt_config.  Eole nests model and training options;
+    `input_feed` picks InputFeedRNNDecoder (else StdRNNDecoder), `global_attention: null` = none,
+    `position_encoding_type: null` keeps sinusoidal positions off the RNN embeddings, and
+    `log_attention_entropy: false` drops a per-step statistic OpenNMT-py does not compute.  The
+    vocabularies are padded to a multiple of 8 (Eole's and OpenNMT-py's default), so the parameter
+    counts match OpenNMT-py's (17,440,312 without attention, 19,275,320 with)."""
+    data = a.work / ("tok" if a.attention else "tok_rev")
+    att, feed = ("general", 1) if a.attention else ("null", 0)
+    cfg = f"""\
+save_data: {run}/data
+src_vocab: {a.work}/vocab/onmt.de
+tgt_vocab: {a.work}/vocab/onmt.en
+src_vocab_size: 10000
+tgt_vocab_size: 10000
+vocab_size_multiple: 8
+src_words_min_frequency: 1
+tgt_words_min_frequency: 1
+overwrite: true
+seed: 1234
+report_every: {a.log_every}
+data:
+  corpus_1: {{path_src: {data}/train.de, path_tgt: {data}/train.en}}
+  valid: {{path_src: {data}/val.de, path_tgt: {data}/val.en}}
+model:
+  architecture: rnn
+  rnn_type: LSTM
+  layers: 2
+  hidden_size: 512
+  input_feed: {feed}
+  embeddings: {{word_vec_size: 256, position_encoding_type: null}}
+  encoder: {{encoder_type: rnn, bridge: false}}
+  decoder: {{decoder_type: rnn, global_attention: {att}}}
+training:
+  model_path: {run}/model
+  optim: adam
+  learning_rate: 0.001
+  decay_method: none
+  max_grad_norm: 5
+  param_init: 0.1
+  param_init_method: uniform
+  dropout: [0.2]
+  label_smoothing: 0.0
+  log_attention_entropy: false
+  batch_type: sents
+  batch_size: 64
+  valid_batch_size: 64
+  normalization: sents
+  accum_count: [1]
+  num_workers: 0
+  bucket_size: 29000
+  train_steps: {a.steps}
+  valid_steps: 1000000
+  save_checkpoint_steps: 1000000
+  world_size: 1
+  gpu_ranks: []
+  compute_dtype: fp32
+"""
+    return cfg, [str(a.venvs / "eole" / "bin/eole"), "train", "-config", str(run / "config.yaml")]
+
+
+def fairseq_config(a, run: pathlib.Path) -> tuple[str, list[str]]:
+    """fairseq-train arguments (the settings of the reference fairseq runs), one per line as `cfg`.
+    Binarises the prepared text first with fairseq-preprocess (10k words per side, padded to a
+    multiple of 8 as in OpenNMT-py and Eole), once per source order under WORK/fairseq; that is
+    untimed, and its peak RSS (a smaller, earlier child) does not reach training's."""
+    data = "tok" if a.attention else "tok_rev"
+    binned, bin_dir = a.work / "fairseq" / data, a.venvs / "fairseq" / "bin"
+    if not (binned / "dict.en.txt").exists():
+        with open(run / "preprocess.log", "w") as log:
+            pre = f"--source-lang de --target-lang en --trainpref {a.work}/{data}/train"
+            pre += f" --validpref {a.work}/{data}/val --nwordssrc 10000 --nwordstgt 10000"
+            pre += f" --destdir {binned} --workers 1"
+            cmd = [str(bin_dir / "fairseq-preprocess"), *pre.split()]
+            subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True)
+    args = f"""{binned} --cpu --seed 1 --arch lstm
+    --encoder-embed-dim 256 --encoder-hidden-size 512 --encoder-layers 2
+    --decoder-embed-dim 256 --decoder-hidden-size 512 --decoder-layers 2
+    --decoder-out-embed-dim 512 --decoder-attention {a.attention}
+    --dropout 0.2 --encoder-dropout-in 0.2 --encoder-dropout-out 0.2
+    --decoder-dropout-in 0.2 --decoder-dropout-out 0.2
+    --optimizer adam --adam-betas (0.9,0.999) --lr 0.001 --lr-scheduler fixed --clip-norm 5
+    --criterion cross_entropy --sentence-avg --batch-size 64
+    --max-source-positions 100 --max-target-positions 100 --skip-invalid-size-inputs-valid-test
+    --max-update {a.steps} --disable-validation --no-save --save-dir {run}/checkpoints
+    --num-workers 0 --log-format simple --log-interval {a.log_every}""".split()
+    return "\n".join(args) + "\n", [str(bin_dir / "fairseq-train"), *args]
 
 
 def joey_config(a, run: pathlib.Path) -> tuple[str, list[str]]:
@@ -193,13 +299,20 @@ def parse_log(peer: str, text: str) -> tuple[list[tuple[int, float]], int | None
     """Per-interval (step, tgt tok/s) rows, de-duplicated by step, and the parameter count."""
     rows = {int(m[1]): float(m[2]) for m in STEP_RE[peer].finditer(text)}
     p = PARAMS_RE[peer].search(text)
-    return sorted(rows.items()), int(p[1]) if p else None
+    return sorted(rows.items()), int(p[1].replace(",", "")) if p else None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--peer", choices=("onmt", "joey"), required=True)
+    ap.add_argument("--peer", choices=("onmt", "joey", "eole", "fairseq"), required=True)
     ap.add_argument("--attention", action="store_true")
+    ap.add_argument(
+        "--preset",
+        choices=("bench", "paper"),
+        default="bench",
+        help="paper: 4 x 1000, embeddings 1000, 6,000-token batches (onmt only; bench/gpu.sh)",
+    )
+    ap.add_argument("--gpu", action="store_true", help="train on GPU 0 (onmt only; bench/gpu.sh)")
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=50)
@@ -221,11 +334,20 @@ def main() -> None:
             "note: Joey's recurrent decoder cannot run without attention; using Luong + input feeding"
         )
         a.attention = True
-    tag = f"{a.peer}{'_attn' if a.attention else ''}"
+    if (a.preset != "bench" or a.gpu) and a.peer != "onmt":
+        sys.exit("--preset paper and --gpu are written for --peer onmt only")
+    tag = f"{a.peer}{'_attn' if a.attention else ''}{'_paper' if a.preset == 'paper' else ''}"
+    tag += "_gpu" if a.gpu else ""
     run = a.work / "runs" / tag
     run.mkdir(parents=True, exist_ok=True)
-    cfg, cmd = (onmt_config if a.peer == "onmt" else joey_config)(a, run)
-    (run / "config.yaml").write_text(cfg)
+    config = {
+        "onmt": onmt_config,
+        "joey": joey_config,
+        "eole": eole_config,
+        "fairseq": fairseq_config,
+    }[a.peer]
+    cfg, cmd = config(a, run)
+    (run / CONFIG_FILE.get(a.peer, "config.yaml")).write_text(cfg)
 
     env = dict(
         os.environ,

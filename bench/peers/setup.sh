@@ -1,10 +1,11 @@
 #!/bin/bash
 # Creates one venv per peer toolkit under $REPO/.bench-venv/<peer> (torch 2.13.0 CPU first, then the peer),
 # so the peers never share or disturb the project's own environment.  Idempotent: a peer whose venv already
-# imports (and, for Joey, is patched) is skipped.
-# Usage: bench/peers/setup.sh [onmt] [joey]   (default: both)
-# fairseq 0.12.2 is not installed: it has no cp311 wheel and its sdist does not build on Python 3.11 without
-# source patches (see /work/shared/peers-reference/fairseq/install.sh).
+# imports (and, for Joey and Eole, is patched) is skipped.
+# Usage: bench/peers/setup.sh [onmt] [joey] [eole] [fairseq]   (default: all four)
+# fairseq 0.12.2 itself has no cp311 wheel and its sdist does not build on Python 3.11 without
+# source patches (see /work/shared/peers-reference/fairseq/install.sh): the fairseq venv gets
+# ve-fairseq 0.12.3, a cp311 manylinux wheel of fairseq 0.12 on the package registry.
 # Logs: .bench-venv/<peer>.install.log ; pip freeze: .bench-venv/<peer>.freeze.txt
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,26 @@ install_onmt() {
       spacy pyahocorasick fasttext-wheel -c "$C"
 }
 
+install_eole() {
+  # eole 0.6.4 allows torch>=2.10,<2.15, so a plain install keeps torch 2.13.0 CPU (checked with
+  # pip install --dry-run: nothing pulls another torch, CUDA or triton wheel).  Its `eole` command
+  # imports every tool at start-up, and eole/bin/tools/load_test.py needs the undeclared aiohttp.
+  # patch_eole.py fixes the no-attention decoder's crash on CPU.
+  local P="$ROOT/eole/bin/pip"
+  mkvenv eole && $P install -q eole==0.6.4 aiohttp -c "$C" &&
+  "$ROOT/eole/bin/python" "$HERE/patch_eole.py"
+}
+
+install_fairseq() {
+  # ve-fairseq 0.12.3 requires torchaudio, which fairseq-train does not need and which would want
+  # its own torch: install it --no-deps (as the reference fairseq 0.12.2 run did), then its other
+  # runtime needs.
+  local P="$ROOT/fairseq/bin/pip"
+  mkvenv fairseq && $P install -q --no-deps ve-fairseq==0.12.3 &&
+  $P install -q cffi cython "hydra-core>=1.3.2" omegaconf numpy regex "sacrebleu>=1.4.12" tqdm bitarray \
+      scikit-learn packaging -c "$C"
+}
+
 install_joey() {
   # joeynmt 2.3.0 imports importlib_metadata without declaring it; patch its unidirectional-encoder crash.
   local P="$ROOT/joey/bin/pip"
@@ -38,8 +59,11 @@ install_joey() {
 }
 
 declare -A MOD=([onmt]="import onmt"
-  [joey]="import joeynmt.encoders as e; assert 'patched (bench/peers' in open(e.__file__).read()")
-for peer in "${@:-onmt joey}"; do
+  [joey]="import joeynmt.encoders as e; assert 'patched (bench/peers' in open(e.__file__).read()"
+  [eole]="import eole.bin.main, eole.decoders.rnn_decoder as d, torch; assert '+cpu' in torch.__version__;
+assert 'patched (bench/peers' in open(d.__file__).read()"
+  [fairseq]="import fairseq.models.lstm, fairseq_cli.train, torch; assert '+cpu' in torch.__version__")
+for peer in "${@:-onmt joey eole fairseq}"; do
   for p in $peer; do
     if installed "$p" "${MOD[$p]}"; then echo "$p: already installed ($ROOT/$p)"; continue; fi
     echo "$p: installing into $ROOT/$p (log $ROOT/$p.install.log)"
