@@ -5,7 +5,7 @@ Each precision decodes the run's dev split (or `--split test`) with its decoding
 fresh Translator, after a warm-up batch; sentences/s and the task metric (WER for G2P, BLEU
 otherwise) are printed with the machine. Where bf16 is emulated it runs on the first
 `--emulated-limit` sentences only (on an AVX2 CPU it ran at 0.3 GFLOP/s) and its quality is
-not compared. Results: `bench/results/decode_precision.json`.
+not compared; where nothing runs bf16 (AVX2 without AVX-512) it is left out. Results: `bench/results/decode_precision.json`.
 
     .venv/bin/python bench/decode_precision.py runs/demo [--beam 5] [--split dev]
 """
@@ -24,7 +24,7 @@ from seq2seq.config import load_config
 from seq2seq.data import references
 from seq2seq.data.io import read_tsv
 from seq2seq.evaluation import score
-from seq2seq.precision import decoding_precision, native_bf16
+from seq2seq.precision import bf16_runs, decoding_precision, native_bf16
 from seq2seq.translator import Translator
 
 HERE = Path(__file__).resolve().parent
@@ -60,7 +60,10 @@ def main() -> None:
     print(one_line())
     print(f"auto picks: {decoding_precision('auto', cpu).reason}")
     rows = []
-    for precision in ("fp32", "int8", "bf16"):
+    kinds = ("fp32", "int8", "bf16") if bf16_runs(cpu) else ("fp32", "int8")
+    if len(kinds) == 2:
+        print(f"bf16: not measured, nothing runs it on this CPU ({why})")
+    for precision in kinds:
         n = len(sources) if precision != "bf16" or native else args.emulated_limit
         row = measure(args.run, precision, sources[:n], refs[:n], metric, args.beam)
         row["emulated"] = precision == "bf16" and not native

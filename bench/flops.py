@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from machine import one_line, rows_of
 
-from seq2seq.precision import native_bf16
+from seq2seq.precision import bf16_runs, native_bf16
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,7 +92,8 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, repeats: int = 7) -> float:
     a = torch.randn(n, n, device=device, dtype=dtype)
     b = torch.randn(n, n, device=device, dtype=dtype)
     kernels = [lambda: a @ b]
-    if device == "cpu" and torch.backends.mkldnn.is_available():
+    onednn = dtype == torch.float32 or bf16_runs(torch.device("cpu"))  # no oneDNN bf16 on AVX2
+    if device == "cpu" and torch.backends.mkldnn.is_available() and onednn:
         am, bm = a.to_mkldnn(), b.t().contiguous().to_mkldnn()  # linear takes (out, in)
         kernels.append(lambda: torch._C._nn.mkldnn_linear(am, bm))
     best = 0.0
