@@ -83,7 +83,7 @@ def main() -> None:
             f"{shown:>8s} {note}"
         )
     (HERE / "results").mkdir(exist_ok=True)
-    data = results(rows, run=str(args.run), split=args.split, beam=args.beam, metric=metric)
+    data = results(rows, run=args.run.name, split=args.split, beam=args.beam, metric=metric)
     (HERE / "results" / args.out).write_text(json.dumps(data, indent=2) + "\n")
 
 

@@ -9,7 +9,7 @@ Writes under WORK:
   vocab/onmt.{de,en}                             "token<TAB>count", most frequent first (onmt_build_vocab format)
   vocab/joey.{de,en}                             one token per line, top VOCAB tokens (Joey adds its specials)
 
-Usage: python bench/peers/prepare.py WORK [--data /work/shared/data/multi30k] [--vocab 10000]
+Usage: python bench/peers/prepare.py WORK [--data ../shared/data/multi30k] [--vocab 10000]
 """
 
 import argparse
@@ -35,7 +35,11 @@ def write_lines(path: pathlib.Path, lines) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("work", type=pathlib.Path)
-    ap.add_argument("--data", type=pathlib.Path, default=pathlib.Path("/work/shared/data/multi30k"))
+    ap.add_argument(
+        "--data",
+        type=pathlib.Path,
+        default=pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "multi30k",
+    )
     ap.add_argument("--vocab", type=int, default=10000, help="max vocabulary size per side")
     args = ap.parse_args()
     for sub in ("tok", "tok_rev", "vocab"):

@@ -17,7 +17,7 @@ Peak RSS is the training process's max resident set (getrusage of the waited chi
   fairseq --attention  Luong-style 'general' attention + input feeding, 19,275,320 params
 
 Usage: python bench/peers/run_peer.py --peer onmt|joey|eole|fairseq [--attention] --steps 350
-       --work /tmp/peerwork
+       --work WORK
        [--warmup 100] [--log-every 50] [--timeout SECONDS] [--venvs .bench-venv] [--out bench/results]
 """
 
@@ -407,7 +407,10 @@ def main() -> None:
         "params": params,
         "wall_s": round(wall, 1),
         "threads": 2,
-        "command": " ".join(sys.argv),
+        # the script and the scratch folder named without this machine's paths
+        "command": " ".join(
+            ["bench/peers/run_peer.py"] + [x.replace(str(a.work), "WORK") for x in sys.argv[1:]]
+        ),
     }
     a.out.mkdir(parents=True, exist_ok=True)
     out = a.out / f"peers_{tag}.json"

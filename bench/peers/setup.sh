@@ -4,7 +4,7 @@
 # imports (and, for Joey and Eole, is patched) is skipped.
 # Usage: bench/peers/setup.sh [onmt] [joey] [eole] [fairseq]   (default: all four)
 # fairseq 0.12.2 itself has no cp311 wheel and its sdist does not build on Python 3.11 without
-# source patches (see /work/shared/peers-reference/fairseq/install.sh): the fairseq venv gets
+# source patches (see ../shared/peers-reference/fairseq/install.sh): the fairseq venv gets
 # ve-fairseq 0.12.3, a cp311 manylinux wheel of fairseq 0.12 on the package registry.
 # Logs: .bench-venv/<peer>.install.log ; pip freeze: .bench-venv/<peer>.freeze.txt
 set -u
