@@ -49,8 +49,11 @@ class Translator:
         self.choice = decoding_precision(precision, self.device)
         if self.choice.warning:
             print(self.choice.warning, file=sys.stderr)
-        self.precision = self.choice.name
         self.model = quantize_int8(model.eval()) if self.precision == "int8" else model.eval()
+
+    @property
+    def precision(self) -> str:
+        return self.choice.name
 
     def _autocast(self):
         if self.precision != "bf16":

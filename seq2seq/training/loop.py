@@ -9,7 +9,6 @@ finishes the current step, writes `last.pt` and exits; the same command resumes.
 from __future__ import annotations
 
 import json
-import math
 import signal
 import sys
 import time
@@ -126,9 +125,7 @@ class Trainer:
             )
             del teachers
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
-        self.schedule = Schedule(
-            cfg.train, self.optimizer, len(self.sampler), total_steps=self.total_steps()
-        )
+        self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
         self.counters = {
             "step": 0,
             "tokens": 0,
@@ -349,8 +346,7 @@ class Trainer:
     # -- the loop ------------------------------------------------------------------------
 
     def total_steps(self) -> int:
-        steps = math.ceil(self.cfg.train.epochs * len(self.sampler))
-        return min(steps, self.cfg.train.max_steps) if self.cfg.train.max_steps else steps
+        return self.schedule.total_steps
 
     def _time_spent(self) -> float:
         """The share of `train.max_minutes` used so far; 0 without a time limit."""

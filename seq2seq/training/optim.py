@@ -34,18 +34,19 @@ def build_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 
 class Schedule:
-    """lr as a function of (step, steps per epoch, plateau halvings); state is two ints."""
+    """lr as a function of (step, steps per epoch, plateau halvings, share of the time budget
+    spent); its state is those counters."""
 
     def __init__(
         self,
         cfg: TrainConfig,
         optimizer: torch.optim.Optimizer,
         steps_per_epoch: int,
-        total_steps: int = 0,
     ):
         self.cfg, self.optimizer = cfg, optimizer
         self.steps_per_epoch = max(1, steps_per_epoch)
-        self.total_steps = total_steps or math.ceil(cfg.epochs * self.steps_per_epoch)
+        steps = math.ceil(cfg.epochs * self.steps_per_epoch)
+        self.total_steps = min(steps, cfg.max_steps) if cfg.max_steps else steps  # the step budget
         self.step_count = 0
         self.time_spent = 0.0  # share of train.max_minutes used so far (0 without a limit)
         self.plateau_halvings, self.bad_validations = 0, 0
@@ -86,7 +87,8 @@ class Schedule:
     def spent_time(self, share: float) -> None:
         """Told after each step: the share of `train.max_minutes` used (the same on every rank)."""
         self.time_spent = share
-        self._apply()
+        if self.cfg.schedule == "linear":  # the only schedule that follows the clock
+            self._apply()
 
     def validated(self, improved: bool) -> None:
         """Told after each validation; the plateau schedule halves after `plateau_patience` misses."""
