@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-from .errors import UserError
+from .errors import Interrupted, UserError
+from .evaluation import DECODED_METRICS
 from .runtime import keep_freed_memory
 
 
@@ -22,8 +22,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .training.loop import Interrupted
-
     keep_freed_memory()
     try:
         return args.func(args) or 0
@@ -45,29 +43,54 @@ def build_parser() -> argparse.ArgumentParser:
         prog="seq2seq", description="Sequence to sequence learning (Sutskever et al., 2014)."
     )
     sub = p.add_subparsers(metavar="COMMAND")
+    for add in (
+        _add_train,
+        _add_translate,
+        _add_evaluate,
+        _add_score,
+        _add_rescore,
+        _add_data,
+        _add_embed,
+        _add_reproduce,
+        _add_average,
+        _add_demo,
+    ):
+        add(sub)
+    return p
 
+
+# -- the shared options --------------------------------------------------------------------
+
+
+def _models(p: argparse.ArgumentParser, help: str = "run directory/checkpoint; several = ensemble"):
+    p.add_argument("--model", required=True, nargs="+", help=help)
+
+
+def _overrides(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def _input_output(p: argparse.ArgumentParser, input_help: str, output_help: str) -> None:
+    p.add_argument("--input", "-i", help=input_help)
+    p.add_argument("--output", "-o", help=output_help)
+
+
+# -- one function per subcommand's arguments ----------------------------------------------
+
+
+def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train a model from a YAML config (resumes if the run exists)")
     t.add_argument("config", help="YAML config, e.g. configs/g2p-cmudict-lstm.yaml")
     t.add_argument("--out", help="run directory (default: runs/<config name>)")
-    t.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override, e.g. train.lr=0.5",
-    )
+    _overrides(t, "override, e.g. train.lr=0.5")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 
+
+def _add_translate(sub) -> None:
     tr = sub.add_parser("translate", help="translate lines from stdin (or --input) to stdout")
-    tr.add_argument(
-        "--model",
-        required=True,
-        nargs="+",
-        help="run directory or checkpoint file; several = an ensemble (average log-probs)",
-    )
-    tr.add_argument("--input", "-i", help="input file (default: stdin)")
-    tr.add_argument("--output", "-o", help="output file (default: stdout)")
+    _models(tr, "run directory or checkpoint file; several = an ensemble (average log-probs)")
+    _input_output(tr, "input file (default: stdin)", "output file (default: stdout)")
     tr.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
     tr.add_argument("--greedy", action="store_true", help="greedy search")
     tr.add_argument("--nbest", type=int, help="write N best per input as `id ||| text ||| score`")
@@ -93,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.set_defaults(func=cmd_translate)
 
+
+def _add_evaluate(sub) -> None:
     e = sub.add_parser("evaluate", help="score hypotheses against references")
     e.add_argument("--hyp", required=True, help="hypotheses, one per line")
     e.add_argument(
@@ -102,25 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="reference files, line-aligned with --hyp; or one TSV (source<TAB>reference, "
         "repeated sources = extra references; --hyp then follows its unique sources)",
     )
-    e.add_argument("--metric", default="bleu", choices=["bleu", "chrf", "wer"])
+    e.add_argument("--metric", default="bleu", choices=DECODED_METRICS)
     e.set_defaults(func=cmd_evaluate)
 
+
+def _add_score(sub) -> None:
     sc = sub.add_parser(
         "score", help="log-probability of given (source, target) pairs, one per line"
     )
-    sc.add_argument(
-        "--model", required=True, nargs="+", help="run directory/checkpoint; several = ensemble"
-    )
+    _models(sc)
     sc.add_argument("--src", required=True, help="source sentences, one per line")
     sc.add_argument("--tgt", required=True, help="target sentences, line-aligned with --src")
     sc.set_defaults(func=cmd_score)
 
+
+def _add_rescore(sub) -> None:
     rs = sub.add_parser(
         "rescore", help="re-rank another system's n-best list with the model's score"
     )
-    rs.add_argument(
-        "--model", required=True, nargs="+", help="run directory/checkpoint; several = ensemble"
-    )
+    _models(rs)
     rs.add_argument(
         "--nbest", required=True, help="Moses n-best: id ||| hypothesis ||| features ||| score"
     )
@@ -140,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rs.set_defaults(func=cmd_rescore)
 
+
+def _add_data(sub) -> None:
     da = sub.add_parser(
         "data", help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es)"
     )
@@ -151,18 +178,25 @@ def build_parser() -> argparse.ArgumentParser:
     da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR)")
     da.set_defaults(func=cmd_data)
 
+
+def _add_embed(sub) -> None:
     em = sub.add_parser(
         "embed", help="sentence vectors (the encoder's final state); neighbours; PCA plot"
     )
-    em.add_argument("--model", required=True, nargs="+", help="run directory or checkpoint file")
-    em.add_argument("--input", "-i", help="sentences, one per line (default: stdin)")
-    em.add_argument("--output", "-o", help="write the vectors as a tab-separated matrix")
+    _models(em, "run directory or checkpoint file")
+    _input_output(
+        em,
+        "sentences, one per line (default: stdin)",
+        "write the vectors as a tab-separated matrix",
+    )
     em.add_argument(
         "--neighbours", type=int, default=0, metavar="K", help="print each line's K nearest lines"
     )
     em.add_argument("--plot", help="write a 2-D PCA plot (PNG) of the sentences")
     em.set_defaults(func=cmd_embed)
 
+
+def _add_reproduce(sub) -> None:
     rp = sub.add_parser(
         "reproduce", help="reproduce a paper's results with one command (sutskever2014)"
     )
@@ -190,56 +224,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rp.set_defaults(func=cmd_reproduce)
 
+
+def _add_average(sub) -> None:
     av = sub.add_parser("average", help="average the weights of a run's last N checkpoints")
     av.add_argument("run", help="run directory trained with train.keep_checkpoints > 0")
     av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
     av.add_argument("--out", help="output checkpoint (default: RUN/checkpoints/averaged.pt)")
     av.set_defaults(func=cmd_average)
 
+
+def _add_demo(sub) -> None:
     d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
     d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
-    d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    _overrides(d)
     d.set_defaults(func=cmd_demo)
-    return p
+
+
+# -- the subcommands -----------------------------------------------------------------------
 
 
 def cmd_train(args) -> int:
     from .config import load_config
-    from .training import train
+    from .runs import evaluate_run
+    from .training import distributed, train
 
     cfg = load_config(args.config, args.set)
     out = Path(args.out or Path("runs") / Path(args.config).stem)
     summary = train(cfg, out, progress=not args.no_progress)
-    if int(os.environ.get("RANK", "0")) != 0:  # under torchrun, rank 0 evaluates and reports
+    if not distributed.from_environment().is_main:  # under torchrun, rank 0 evaluates
         return 0
     metrics = evaluate_run(out)
     print(json.dumps({"run": str(out), **summary, **metrics}, indent=2))
     return 0
-
-
-def evaluate_run(run_dir: Path) -> dict:
-    """Score the best checkpoint on the run's test split (if any); write metrics.json."""
-    from .config import load_config
-    from .data.corpus import read_split
-    from .data.io import read_tsv
-    from .translator import Translator
-
-    cfg = load_config(run_dir / "config.yaml")
-    if (run_dir / "test.tsv").is_file():  # a split the run derived itself
-        test = read_tsv(run_dir / "test.tsv")
-    else:
-        test = read_split(cfg.data.test) if cfg.data.test else []
-    if not test:
-        return {}
-    translator = Translator.load(run_dir)
-    metric = "wer" if cfg.train.metric in ("wer", "per") else "bleu"
-    scores, hyps = translator.evaluate(test, metric)
-    sources = list(dict.fromkeys(s for s, _ in test))
-    (run_dir / "test.src").write_text("".join(s + "\n" for s in sources), encoding="utf-8")
-    (run_dir / "test.hyp").write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
-    metrics = {"test": scores, "decode": {"beam": translator.cfg.decode.beam}}
-    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    return metrics
 
 
 def cmd_translate(args) -> int:
@@ -430,17 +446,17 @@ def cmd_reproduce(args) -> int:
 
 
 def cmd_average(args) -> int:
-    from .training import checkpoint
+    from . import checkpoints
 
     if args.last < 1:
         raise UserError(f"--last {args.last}: give 1 or more checkpoints to average")
-    paths = checkpoint.recent(Path(args.run) / "checkpoints")[-args.last :]
+    paths = checkpoints.recent(Path(args.run) / "checkpoints")[-args.last :]
     if not paths:
         raise UserError(
             f"{args.run}: no checkpoints/step-*.pt; train with train.keep_checkpoints > 0"
         )
     out = Path(args.out or Path(args.run) / "checkpoints" / "averaged.pt")
-    checkpoint.save(checkpoint.average(paths), out)
+    checkpoints.save(checkpoints.average(paths), out)
     print(f"averaged {len(paths)} checkpoints -> {out}  (use it with --model {out})")
     return 0
 

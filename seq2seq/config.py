@@ -18,6 +18,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from .errors import UserError
+from .evaluation import MetricName
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # wall-clock limit on training; 0 = no limit
     valid_every: int = 0  # steps between validations; 0 = at the end of each epoch
     valid_max_sentences: int = 0  # decode only the first N dev sources for the metric; 0 = all
-    metric: Literal["loss", "ppl", "wer", "per", "bleu", "chrf"] = "bleu"
+    metric: MetricName = "bleu"
     patience: int = 0  # stop after this many validations without improvement; 0 = never
     keep_checkpoints: int = 0  # also keep the weights of the last N validations (for averaging)
     precision: Literal["auto", "fp32", "bf16"] = "auto"

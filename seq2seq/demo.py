@@ -8,6 +8,9 @@ from pathlib import Path
 from .config import load_config
 from .data.io import read_tsv
 from .data.splits import references
+from .runs import evaluate_run
+from .training import train
+from .translator import Translator
 
 INVENTED = ["blorptastic", "snarfle", "quibbleworth", "zindrome", "glimmerous", "frabjously"]
 
@@ -31,10 +34,6 @@ def describe(cfg) -> str:
 
 
 def run_demo(out: Path, overrides: list[str] = ()) -> dict:
-    from .cli import evaluate_run
-    from .training import train
-    from .translator import Translator
-
     cfg = load_config(demo_config_path(), overrides)
     print(
         f"seq2seq demo: grapheme-to-phoneme on CMUdict with {describe(cfg)}, stress "

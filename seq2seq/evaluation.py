@@ -8,25 +8,39 @@ by the sum of the lengths of those closest references. Scores are fractions (0.2
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
-import sacrebleu
 
-# One place for metric direction: True = higher is better.
-HIGHER_IS_BETTER = {
-    "bleu": True,
-    "chrf": True,
-    "wer": False,
-    "per": False,
-    "loss": False,
-    "ppl": False,
+@dataclass(frozen=True)
+class Metric:
+    """A metric a run can select on (`train.metric`) and report."""
+
+    higher_is_better: bool
+    decoded: bool  # computed on translations (else from the dev loss alone)
+    reported_as: str  # the decoded metric a run's test split is scored with
+
+
+# The one metric table: config choices, the CLI's choices, the direction of "better", what a
+# run's test evaluation reports.
+METRICS = {
+    "bleu": Metric(higher_is_better=True, decoded=True, reported_as="bleu"),
+    "chrf": Metric(higher_is_better=True, decoded=True, reported_as="bleu"),
+    "wer": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
+    "per": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
+    "loss": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
+    "ppl": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
 }
+MetricName = Literal[tuple(METRICS)]  # the config's type for `train.metric`
+DECODED_METRICS = [name for name, m in METRICS.items() if m.decoded]
 
 
 def is_better(metric: str, new: float, old: float | None) -> bool:
     if old is None:
         return True
-    return new > old if HIGHER_IS_BETTER[metric] else new < old
+    return new > old if METRICS[metric].higher_is_better else new < old
 
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
@@ -57,12 +71,16 @@ def wer_per(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, flo
 
 def bleu(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str]:
     """Corpus BLEU (sacreBLEU defaults) and its signature; refs[i] lists sentence i's refs."""
+    import sacrebleu  # here, not at the top: the CLI starts without it
+
     streams = _ref_streams(refs)
     metric = sacrebleu.metrics.BLEU()
     return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
 
 
 def chrf(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str]:
+    import sacrebleu
+
     streams = _ref_streams(refs)
     metric = sacrebleu.metrics.CHRF()
     return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
@@ -82,6 +100,10 @@ def score(
     metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]]
 ) -> dict[str, float | str]:
     """The named task metric (wer/per -> both; bleu/chrf -> score and signature)."""
+    if not METRICS.get(metric, Metric(False, False, "")).decoded:
+        raise ValueError(
+            f"{metric!r} is not a metric of translations; use one of {DECODED_METRICS}"
+        )
     if metric in ("wer", "per"):
         return wer_per(hyps, refs)
     value, signature = (bleu if metric == "bleu" else chrf)(hyps, refs)
@@ -136,8 +158,6 @@ def bucket_label(row: dict, *, whole_numbers: bool = False) -> str:
 
 def frequency_ranks(train_sentences: Sequence[Sequence[str]]) -> dict[str, int]:
     """Word -> 1-based rank by training frequency (most frequent = 1)."""
-    from collections import Counter
-
     counts = Counter(w for s in train_sentences for w in s)
     return {w: r for r, (w, _) in enumerate(counts.most_common(), 1)}
 

@@ -12,16 +12,16 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .config import PREPROCESSING, Config, DecodeConfig, config_from_dict
+from . import checkpoints
+from .config import Config, DecodeConfig
 from .data import Processor, references
 from .decoding.batched import decode_all
 from .decoding.ensemble import Ensemble
 from .decoding.rescore import forced_scores
 from .errors import UserError
 from .evaluation import score
-from .models import build_model
+from .models import Seq2SeqModel
 from .precision import decoding_precision
-from .training import checkpoint
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Translation:
 class Translator:
     def __init__(
         self,
-        model,
+        model: Seq2SeqModel,
         processor: Processor,
         cfg: Config,
         *,
@@ -73,31 +73,14 @@ class Translator:
         runs = [runs] if isinstance(runs, str | Path) else list(runs)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         check_device(device)
-        models, first = [], None
-        for run in runs:
-            path = checkpoint.find(run, which)
-            ckpt = checkpoint.load(path)
-            cfg = config_from_dict(ckpt["config"], source=str(path))
-            if first is None:
-                first = (
-                    cfg,
-                    Processor.from_state(cfg.data, ckpt["processor"]),
-                    ckpt["processor"],
-                    path,
-                )
-            else:
-                check_compatible(first, cfg, ckpt["processor"], path)
-            model = build_model(cfg.model, len(first[1].src_vocab), len(first[1].tgt_vocab))
-            try:
-                model.load_state_dict(ckpt["model"])
-            except RuntimeError:
-                raise UserError(
-                    f"{path}: its weights do not fit the model its config describes "
-                    "(written by another version of seq2seq?); retrain or convert it"
-                ) from None
-            models.append(model.to(device))
+        ckpts = [checkpoints.read(run, which) for run in runs]
+        for other in ckpts[1:]:
+            checkpoints.check_compatible(ckpts[0], other)
+        models = [checkpoints.load_model(c, device) for c in ckpts]
+        first = ckpts[0]
+        processor = Processor.from_state(first.config.data, first.processor)
         model = models[0] if len(models) == 1 else Ensemble(models)
-        return cls(model, first[1], first[0], device=device, precision=precision)
+        return cls(model, processor, first.config, device=device, precision=precision)
 
     def decode_config(self, **overrides) -> DecodeConfig:
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -166,34 +149,13 @@ class Translator:
 
 def quantize_int8(model):
     """Dynamic INT8 quantisation of the recurrent and linear layers (CPU inference)."""
-    members = getattr(model, "models", None)
-    if members is not None:  # an ensemble: quantise each member
-        model.models = [quantize_int8(m) for m in members]
-        return model
+    if isinstance(model, Ensemble):  # quantise each member
+        return Ensemble([quantize_int8(m) for m in model.members])
     with warnings.catch_warnings():  # torch.ao's notice that quantize_dynamic is deprecated
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.LSTM, torch.nn.GRU, torch.nn.Linear}, dtype=torch.qint8
         )
-
-
-def check_compatible(first: tuple, cfg: Config, processor: dict, path: Path) -> None:
-    """Ensemble members must read and write the same tokens, in the same order."""
-    data0, data = first[0].data, cfg.data
-    for key in PREPROCESSING:
-        if getattr(data, key) != getattr(data0, key):
-            raise UserError(
-                f"{path}: data.{key} differs from {first[3]}'s; ensemble members must preprocess alike"
-            )
-    for side in ("tgt", "src"):
-        if (
-            processor[f"{side}_vocab"] != first[2][f"{side}_vocab"]
-            or processor[f"{side}_spm"] != first[2][f"{side}_spm"]
-        ):
-            raise UserError(
-                f"{path}: its {'target' if side == 'tgt' else 'source'} vocabulary differs from {first[3]}'s; "
-                "an ensemble needs models trained on the same data and vocabulary"
-            )
 
 
 def check_device(device: str) -> None:

@@ -20,12 +20,11 @@ def sentence_vectors(translator, sentences: list[str], *, batch_size: int = 64) 
         translator.processor.encode_src(s) or [translator.processor.src_vocab.stoi["<unk>"]]
         for s in sentences
     ]
-    model = translator.model
-    members = getattr(model, "models", [model])  # an ensemble's first member speaks for it
+    model = translator.model  # an ensemble's first member speaks for it
     out = [None] * len(ids)
     for idx in inference_batches([len(x) for x in ids], batch_size):
         src, src_len = pad([ids[i] for i in idx])
-        vec = members[0].encode(src.to(translator.device), src_len).sentence_vector.float().cpu()
+        vec = model.encode(src.to(translator.device), src_len).sentence_vector.float().cpu()
         for i, v in zip(idx, vec):
             out[i] = v
     return torch.stack(out)

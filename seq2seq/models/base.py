@@ -7,7 +7,10 @@
 - `init_state(enc) -> DecoderState`.
 - `step(tokens (N,), state) -> (log_probs (N, V), state, attention (N, S) or None)`.
 
-State is returned, never mutated inside modules.
+State is returned, never mutated inside modules. A `DecoderState` declares the batch
+dimension of each tensor, so search reorders any model's state through `select` and
+`repeat` alone, never knowing what is inside (LSTM (h, c), attention memory, a
+Transformer's key/value cache).
 """
 
 from __future__ import annotations
@@ -17,7 +20,31 @@ from typing import Protocol
 
 import torch
 
-from ..decoding.state import DecoderState
+
+@dataclass(frozen=True)
+class DecoderState:
+    tensors: dict[str, torch.Tensor]
+    batch_dims: dict[str, int]
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        return self.tensors[name]
+
+    def replace(self, **tensors: torch.Tensor) -> DecoderState:
+        return DecoderState({**self.tensors, **tensors}, self.batch_dims)
+
+    def select(self, index: torch.Tensor) -> DecoderState:
+        """Keep / reorder batch rows: row i of the result is row index[i] of this state."""
+        return DecoderState(
+            {k: v.index_select(self.batch_dims[k], index) for k, v in self.tensors.items()},
+            self.batch_dims,
+        )
+
+    def repeat(self, k: int) -> DecoderState:
+        """Each batch row repeated k times in place: rows (0,0..,0,1,1..) for a beam of k."""
+        return DecoderState(
+            {n: v.repeat_interleave(k, dim=self.batch_dims[n]) for n, v in self.tensors.items()},
+            self.batch_dims,
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +53,7 @@ class EncoderOutput:
     sentence_vector: torch.Tensor  # (B, D): the fixed vector the decoder starts from
     memory: torch.Tensor | None = None  # (B, S, H) per-position outputs, for attention
     src_mask: torch.Tensor | None = None  # (B, S) True at real (non-padding) positions
+    parts: tuple[EncoderOutput, ...] = ()  # an ensemble's: each member's own encoding
 
 
 class Seq2SeqModel(Protocol):

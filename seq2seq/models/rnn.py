@@ -14,10 +14,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ..config import RNNConfig
-from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
 from .attention import Attention
-from .base import EncoderOutput
+from .base import DecoderState, EncoderOutput
 from .dropout import Dropout, fast_dropout
 from .recurrence import StepWeight, lstm_cell
 from .stacked import make_stack

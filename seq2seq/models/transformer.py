@@ -14,9 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import TransformerConfig
-from ..decoding.state import DecoderState
 from ..vocab import PAD_ID
-from .base import EncoderOutput
+from .base import DecoderState, EncoderOutput
 from .dropout import Dropout
 
 

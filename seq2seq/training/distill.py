@@ -16,6 +16,7 @@ from contextlib import nullcontext
 import torch
 from tqdm import tqdm
 
+from .. import checkpoints
 from ..config import Config
 from ..data import collate
 from ..vocab import PAD_ID
@@ -36,13 +37,11 @@ class TeacherTargets:
 
 def load_teachers(paths: Sequence[str], cfg: Config, processor_state: dict, device) -> list:
     """The teacher models, after checking they read and write tokens as the student does."""
-    from ..translator import Translator, check_compatible  # the translator imports training
-
-    translator = Translator.load(list(paths), device=str(device))  # checks them among themselves
-    student = (cfg, None, processor_state, "this run")
-    check_compatible(student, translator.cfg, translator.processor.state(), paths[0])
-    model = translator.model
-    return list(getattr(model, "models", [model]))
+    student = checkpoints.Checkpoint("this run", cfg, processor_state)
+    teachers = [checkpoints.read(path) for path in paths]
+    for teacher in teachers:
+        checkpoints.check_compatible(student, teacher)
+    return [checkpoints.load_model(t, device) for t in teachers]
 
 
 @torch.no_grad()

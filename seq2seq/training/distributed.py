@@ -29,13 +29,18 @@ class Dist:
         return self.world_size > 1
 
 
-def init() -> Dist:
-    """Join the process group torchrun describes (gloo on CPU, nccl on GPU)."""
+def from_environment() -> Dist:
+    """This process's place as torchrun describes it (the one place the variables are read)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
         return Dist()
-    info = Dist(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-    if not dist.is_initialized():
+    return Dist(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def init() -> Dist:
+    """Join the process group torchrun describes (gloo on CPU, nccl on GPU)."""
+    info = from_environment()
+    if info.enabled and not dist.is_initialized():
         if torch.cuda.is_available():
             torch.cuda.set_device(info.local_rank)
         dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")

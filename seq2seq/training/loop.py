@@ -18,17 +18,18 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .. import checkpoints
 from ..config import PREPROCESSING, Config, config_from_dict, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits
 from ..decoding.batched import decode_all
-from ..errors import UserError
-from ..evaluation import is_better, perplexity, score
+from ..errors import Interrupted, UserError
+from ..evaluation import METRICS, is_better, perplexity, score
 from ..models import build_model, count_parameters
 from ..precision import training_precision
 from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
-from . import checkpoint, distill, distributed
+from . import distill, distributed
 from .loss import token_loss
 from .optim import Schedule, build_optimizer
 
@@ -36,10 +37,6 @@ from .optim import Schedule, build_optimizer
 def _log(message: str) -> None:
     """Progress messages go to stderr (stdout carries results), around the progress bar."""
     tqdm.write(message, file=sys.stderr)
-
-
-class Interrupted(Exception):
-    """Training stopped by Ctrl-C after saving a resumable checkpoint."""
 
 
 def pick_device(local_rank: int = 0) -> torch.device:
@@ -145,7 +142,7 @@ class Trainer:
         path = self.run_dir / "checkpoints" / "last.pt"
         if not path.is_file():
             return None
-        state = checkpoint.load(path)
+        state = checkpoints.load(path)
         theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
         for section in ("data", "model"):
             if theirs[section] != mine[section]:
@@ -175,8 +172,8 @@ class Trainer:
         """The checkpoint `train.<option>` names, refused unless it preprocesses as this run
         (and, with `same_model`, has this run's model settings but for dropout, which may
         change when fine-tuning; any other would change what the weights mean)."""
-        path = checkpoint.find(getattr(self.cfg.train, option))
-        state = checkpoint.load(path)
+        path = checkpoints.find(getattr(self.cfg.train, option))
+        state = checkpoints.load(path)
         theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
         model_keys = [k for k in mine["model"] if k != "dropout"] if same_model else []
         for section, keys in (("model", model_keys), ("data", PREPROCESSING)):
@@ -225,7 +222,7 @@ class Trainer:
     def save_last(self) -> None:
         if not self.dist.is_main:
             return
-        checkpoint.save(self.training_state(), self.run_dir / "checkpoints" / "last.pt")
+        checkpoints.save(self.training_state(), self.run_dir / "checkpoints" / "last.pt")
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -311,13 +308,13 @@ class Trainer:
         if self.dev_examples:
             nll, n = self.dev_loss()
             entry.update(dev_loss=nll / n, dev_ppl=perplexity(nll, n))
-            if metric not in ("loss", "ppl"):
+            if METRICS[metric].decoded:
                 entry.update({f"dev_{k}": v for k, v in self.dev_metric().items()})
         value = entry.get(f"dev_{metric}")
         improved = value is None or is_better(metric, value, c["best"])
         if improved:
             c["best"], c["bad_validations"] = value, 0
-            checkpoint.save(
+            checkpoints.save(
                 {**self.training_state(), "metrics": entry},
                 self.run_dir / "checkpoints" / "best.pt",
             )
@@ -326,7 +323,7 @@ class Trainer:
         self.schedule.validated(improved)
         self.save_last()
         if self.cfg.train.keep_checkpoints:
-            checkpoint.keep_recent(
+            checkpoints.keep_recent(
                 self._model_state(),
                 self.run_dir / "checkpoints",
                 c["step"],

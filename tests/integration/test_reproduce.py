@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
+from seq2seq import checkpoints
 from seq2seq.reproduce import Reproduction, reproduce
-from seq2seq.training import checkpoint
 
 DE = "ein eine mann frau hund katze sieht jagt wird von einem einer gesehen gejagt rot blau".split()
 EN = "a man woman dog cat sees chases is by seen chased red blue the".split()
@@ -47,7 +47,7 @@ def test_tiny_reproduction_writes_report_and_resumes(tmp_path, monkeypatch):
     runs = sorted(work.glob("*-*/"))
     assert len(runs) == 8
     for run in runs:  # trained by the worker processes, each with its share of the threads
-        state = checkpoint.load(run / "checkpoints" / "best.pt")
+        state = checkpoints.load(run / "checkpoints" / "best.pt")
         assert state["config"]["train"]["threads"] == threads, run
     summary = reproduce("tiny", tmp_path / "m30k", work, report)
     assert summary["grid_seconds"] >= first_sitting  # both sittings count

@@ -9,7 +9,7 @@ import pytest
 import sacrebleu
 
 from seq2seq.evaluation import (
-    HIGHER_IS_BETTER,
+    METRICS,
     bleu,
     chrf,
     edit_distance,
@@ -89,9 +89,9 @@ def test_chrf_and_score_dispatch():
 
 
 def test_metric_directions():
-    assert HIGHER_IS_BETTER["bleu"] and HIGHER_IS_BETTER["chrf"]
+    assert METRICS["bleu"].higher_is_better and METRICS["chrf"].higher_is_better
     for m in ("wer", "per", "loss", "ppl"):
-        assert not HIGHER_IS_BETTER[m]
+        assert not METRICS[m].higher_is_better
     assert is_better("bleu", 30.0, 20.0) and not is_better("bleu", 20.0, 30.0)
     assert is_better("wer", 0.1, 0.2) and not is_better("wer", 0.2, 0.1)
     assert is_better("loss", 1.0, 2.0)
@@ -103,3 +103,19 @@ def test_perplexity():
     assert perplexity(0.0, 10) == pytest.approx(1.0)
     assert perplexity(10 * math.log(4), 10) == pytest.approx(4.0)
     assert math.isfinite(perplexity(1e9, 1))
+
+
+def test_the_metric_table_drives_config_choices_and_test_scoring():
+    """Every `train.metric` the config accepts is in the table; a run's test split is scored
+    with a decoded metric, which `score` computes; a loss-type metric is not scored."""
+    import typing
+
+    from seq2seq.config import TrainConfig
+
+    assert set(typing.get_args(typing.get_type_hints(TrainConfig)["metric"])) == set(METRICS)
+    hyps, refs = ["a b", "c"], [["a b"], ["c d"]]
+    for m in METRICS.values():
+        assert METRICS[m.reported_as].decoded
+        assert m.reported_as in score(m.reported_as, hyps, refs)
+    with pytest.raises(ValueError, match="not a metric of translations"):
+        score("ppl", hyps, refs)

@@ -1,18 +1,28 @@
-"""Checkpoints: atomic writes (temp file + rename), safe loading, and averaging.
+"""Checkpoints: atomic writes (temp file + rename), safe loading, compatibility, averaging.
 
 A checkpoint is a plain dict of tensors, numbers, strings and lists, so it loads with
-`torch.load(weights_only=True)`: loading never runs code from the file.
+`torch.load(weights_only=True)`: loading never runs code from the file. `best.pt` and
+`step-N.pt` hold what a model needs (config, tokenizers and vocabularies, weights);
+`last.pt` adds the complete training state a resume needs.
+
+Training writes checkpoints; the translator and distillation read them through `read` and
+`load_model`, and check that several models read and write tokens alike with
+`check_compatible`. Above the models in the layers (it builds them), below decoding.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from ..errors import UserError
+from .config import PREPROCESSING, Config, config_from_dict
+from .errors import UserError
+from .models import build_model
 
 FORMAT_VERSION = 1
 
@@ -48,6 +58,60 @@ def load(path: str | Path, map_location="cpu") -> dict:
             f"{path}: not a seq2seq checkpoint of format {FORMAT_VERSION}; retrain or convert it"
         )
     return ckpt
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A read checkpoint: its config, its tokenizers and vocabularies (`Processor.state()`),
+    its weights, and where it came from (a path, or a name such as "this run")."""
+
+    source: str
+    config: Config
+    processor: dict
+    weights: dict | None = None
+
+
+def read(run_or_file: str | Path, which: str = "best") -> Checkpoint:
+    """The checkpoint of a run directory (its `which`, else last) or of a checkpoint file."""
+    path = find(run_or_file, which)
+    raw = load(path)
+    cfg = config_from_dict(raw["config"], source=str(path))
+    return Checkpoint(str(path), cfg, raw["processor"], raw["model"])
+
+
+def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> nn.Module:
+    """The model its config describes, with its weights, on `device`."""
+    model = build_model(
+        ckpt.config.model, len(ckpt.processor["src_vocab"]), len(ckpt.processor["tgt_vocab"])
+    )
+    try:
+        model.load_state_dict(ckpt.weights)
+    except RuntimeError:
+        raise UserError(
+            f"{ckpt.source}: its weights do not fit the model its config describes "
+            "(written by another version of seq2seq?); retrain or convert it"
+        ) from None
+    return model.to(device)
+
+
+def check_compatible(reference: Checkpoint, other: Checkpoint) -> None:
+    """Models combined (an ensemble, teachers and their student) must read and write the
+    same tokens, in the same order; a one-line error naming `other` otherwise."""
+    for key in PREPROCESSING:
+        if getattr(other.config.data, key) != getattr(reference.config.data, key):
+            raise UserError(
+                f"{other.source}: data.{key} differs from {reference.source}'s; "
+                "models used together must preprocess alike"
+            )
+    for side, name in (("tgt", "target"), ("src", "source")):
+        if any(
+            other.processor[f"{side}_{part}"] != reference.processor[f"{side}_{part}"]
+            for part in ("vocab", "spm")
+        ):
+            raise UserError(
+                f"{other.source}: its {name} vocabulary differs from {reference.source}'s; "
+                "models used together must be trained on the same data and vocabulary"
+            )
 
 
 def find(run_or_file: str | Path, which: str = "best") -> Path:

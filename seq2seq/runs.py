@@ -1,0 +1,35 @@
+"""A finished training run's test evaluation: `metrics.json`, `test.src` and `test.hyp`.
+
+Used by `seq2seq train` (after training) and the demo; the CLI only prints the result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .config import load_config
+from .data.corpus import read_split
+from .data.io import read_tsv
+from .evaluation import METRICS
+from .translator import Translator
+
+
+def evaluate_run(run_dir: str | Path) -> dict:
+    """Score the run's best checkpoint on its test split (if any); write metrics.json."""
+    run_dir = Path(run_dir)
+    cfg = load_config(run_dir / "config.yaml")
+    if (run_dir / "test.tsv").is_file():  # a split the run derived itself
+        test = read_tsv(run_dir / "test.tsv")
+    else:
+        test = read_split(cfg.data.test) if cfg.data.test else []
+    if not test:
+        return {}
+    translator = Translator.load(run_dir)
+    scores, hyps = translator.evaluate(test, METRICS[cfg.train.metric].reported_as)
+    sources = list(dict.fromkeys(s for s, _ in test))
+    (run_dir / "test.src").write_text("".join(s + "\n" for s in sources), encoding="utf-8")
+    (run_dir / "test.hyp").write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
+    metrics = {"test": scores, "decode": {"beam": translator.cfg.decode.beam}}
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    return metrics
