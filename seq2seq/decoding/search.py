@@ -48,10 +48,11 @@ def _mask_(logp: torch.Tensor, eos_only: torch.Tensor | None) -> torch.Tensor:
     return logp
 
 
-def _at_cap(t: int, caps: list[int], alive: list[int]) -> list[bool] | None:
-    """Which rows reached their length cap at step t; None when none did (the usual case)."""
+def _at_cap(t: int, caps: list[int], alive: list[int], K: int, device) -> torch.Tensor | None:
+    """Which rows (K per active sentence) reached their length cap at step t; None when none
+    did (the usual case)."""
     flags = [t >= caps[i] for i in alive]
-    return flags if any(flags) else None
+    return torch.tensor(flags, device=device).repeat_interleave(K) if any(flags) else None
 
 
 def row_topk(x: torch.Tensor, k: int, block: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,8 +108,7 @@ def greedy_search(
     attn = None  # (B, T, S)
     for t in range(T):
         logp, state, att = model.step(last, state)  # (n, V)
-        at_cap = _at_cap(t, caps, alive_ids)
-        _mask_(logp, None if at_cap is None else torch.tensor(at_cap, device=device))
+        _mask_(logp, _at_cap(t, caps, alive_ids, 1, device))
         best_lp, best = logp.max(dim=-1)  # (n,)
         out[alive, t] = best
         scores[alive] += best_lp
@@ -118,15 +118,68 @@ def greedy_search(
         keep = (best != EOS_ID).nonzero().squeeze(1)
         if keep.numel() == 0:
             break
+        last = best
         if keep.numel() < alive.numel():
-            alive, state = alive[keep], state.select(keep)
+            alive, state, (last,) = _drop_finished(keep, 1, alive, state, best)
             alive_ids = alive.tolist()
-        last = best[keep]
     hyps = []
     for i, (row, sc) in enumerate(zip(out.tolist(), scores.tolist())):
         n = row.index(EOS_ID)
         hyps.append(Hypothesis(row[:n], sc, sc, attn[i, : n + 1] if attn is not None else None))
     return hyps
+
+
+def _drop_finished(keep: torch.Tensor, K: int, sent: torch.Tensor, state, *per_row):
+    """Only the active sentences at `keep` go on: their original indices (`sent`), their K
+    rows of the decoder state and of each per-row tensor (a None stays None)."""
+    rows = keep if K == 1 else (keep.unsqueeze(1) * K + torch.arange(K, device=keep.device))
+    rows = rows.view(-1)  # (len(keep)*K,)
+    return sent[keep], state.select(rows), [None if x is None else x[rows] for x in per_row]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What a beam search keeps and when a sentence's search is over."""
+
+    K: int  # beam size
+    nbest: int
+    early_stop: bool
+    length_penalty: float
+
+    def collect(self, finished, sent_ids, candidates, history, attn_hist) -> None:
+        """Candidates (score, parent row, is </s>), each (n, 2K), that end in </s> among each
+        sentence's K best join that sentence's finished hypotheses, up to K of them."""
+        top_scores, rows, is_eos = candidates
+        ending = is_eos.clone()
+        ending[:, self.K :] = False
+        ending &= torch.isfinite(top_scores)
+        for i, j in ending.nonzero().tolist():
+            s = sent_ids[i]
+            if len(finished[s]) < self.K:
+                r = int(rows[i, j])
+                toks = history[r].tolist()
+                a = attn_hist[r] if attn_hist is not None else None
+                sc = float(top_scores[i, j])
+                normed = length_normalize(sc, len(toks) + 1, self.length_penalty)
+                finished[s].append(Hypothesis(toks, sc, normed, a))
+
+    def done(self, finished, sent_ids, scores: torch.Tensor, next_length: int) -> torch.Tensor:
+        """Per active sentence: K finished hypotheses; with `early_stop`, an `nbest`-th best
+        finished one at least as good as the best live one (`scores` (n, K), best first)
+        would be if it ended at the next step; or no live hypothesis left."""
+        full = [len(finished[s]) >= self.K for s in sent_ids]
+        if self.early_stop:
+            live = scores[:, 0].tolist()
+            full = [
+                f
+                or (
+                    len(finished[s]) >= self.nbest
+                    and _nth_best(finished[s], self.nbest)
+                    >= length_normalize(b, next_length, self.length_penalty)
+                )
+                for f, s, b in zip(full, sent_ids, live)
+            ]
+        return torch.tensor(full, device=scores.device) | ~torch.isfinite(scores).any(dim=1)
 
 
 def _nth_best(hyps: list[Hypothesis], n: int) -> float:
@@ -155,71 +208,42 @@ def beam_search(
     length_penalty is 0, since log-probabilities only fall; a heuristic otherwise, as
     OpenNMT-py's default).
     """
-    K, device = beam, src.device
-    B = src.size(0)
+    K, device, B = beam, src.device, src.size(0)
+    rules = _Rules(K, nbest, early_stop, length_penalty)
     caps = max_lengths(src_len, max_len_a, max_len_b).tolist()
     state = model.init_state(model.encode(src, src_len)).repeat(K)  # (B*K) rows
     sent = torch.arange(B, device=device)  # original index of each active sentence
     sent_ids = list(range(B))
-    scores = torch.full((B, K), -math.inf, device=device)
-    scores[:, 0] = 0.0  # at the start only the first beam is real
+    scores = torch.zeros((B, K), device=device).index_fill_(
+        1, torch.arange(1, K, device=device), -math.inf
+    )
     history = torch.empty((B * K, 0), dtype=torch.long, device=device)  # (n*K, t)
     attn_hist = None  # (n*K, t, S)
     last = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     for t in range(max(caps) + 1):
-        n = sent.numel()
         logp, state, att = model.step(last, state)  # (n*K, V)
-        at_cap = _at_cap(t, caps, sent_ids)
-        if at_cap is not None:
-            at_cap = torch.tensor(at_cap, device=device).repeat_interleave(K)
-        _mask_(logp, at_cap)
+        _mask_(logp, _at_cap(t, caps, sent_ids, K, device))
         top_scores, from_beam, tok = top_candidates(scores, logp)  # (n, 2K) each
-        rows = torch.arange(n, device=device).unsqueeze(1) * K + from_beam  # (n, 2K) parent rows
+        rows = torch.arange(sent.numel(), device=device).unsqueeze(1) * K + from_beam  # parents
         if att is not None:  # attention of step t belongs to the parent row's history
             step_att = att.unsqueeze(1)  # (n*K, 1, S)
             attn_hist = step_att if attn_hist is None else torch.cat([attn_hist, step_att], 1)
         is_eos = tok == EOS_ID
-        ending = is_eos.clone()
-        ending[:, K:] = False
-        ending &= torch.isfinite(top_scores)
-        for i, j in ending.nonzero().tolist():
-            s = sent_ids[i]
-            if len(finished[s]) < K:
-                r = int(rows[i, j])
-                toks = history[r].tolist()
-                a = attn_hist[r] if attn_hist is not None else None
-                sc = float(top_scores[i, j])
-                finished[s].append(
-                    Hypothesis(toks, sc, length_normalize(sc, len(toks) + 1, length_penalty), a)
-                )
+        rules.collect(finished, sent_ids, (top_scores, rows, is_eos), history, attn_hist)
         scores, pick = top_scores.masked_fill(is_eos, -math.inf).topk(K, dim=-1)  # (n, K)
         parent = rows.gather(1, pick).view(-1)  # (n*K,)
         last = tok.gather(1, pick).view(-1)
         history = torch.cat([history[parent], last.unsqueeze(1)], dim=1)
-        if attn_hist is not None:
-            attn_hist = attn_hist[parent]
+        attn_hist = attn_hist[parent] if attn_hist is not None else None
         state = state.select(parent)
-        full = [len(finished[s]) >= K for s in sent_ids]
-        if early_stop:
-            live = scores[:, 0].tolist()  # the best live hypothesis, t + 1 tokens long
-            full = [
-                f
-                or (
-                    len(finished[s]) >= nbest
-                    and _nth_best(finished[s], nbest) >= length_normalize(b, t + 2, length_penalty)
-                )
-                for f, s, b in zip(full, sent_ids, live)
-            ]
-        done = torch.tensor(full, device=device) | ~torch.isfinite(scores).any(dim=1)
+        done = rules.done(finished, sent_ids, scores, next_length=t + 2)  # live: t + 1 tokens
         if bool(done.all()):
             break
         if bool(done.any()):
             keep = (~done).nonzero().squeeze(1)
-            keep_rows = (keep.unsqueeze(1) * K + torch.arange(K, device=device)).view(-1)
-            sent, scores, last = sent[keep], scores[keep], last[keep_rows]
-            sent_ids = sent.tolist()
-            history, state = history[keep_rows], state.select(keep_rows)
-            if attn_hist is not None:
-                attn_hist = attn_hist[keep_rows]
+            sent, state, (last, history, attn_hist) = _drop_finished(
+                keep, K, sent, state, last, history, attn_hist
+            )
+            scores, sent_ids = scores[keep], sent.tolist()
     return [sorted(f, key=lambda h: h.norm_score, reverse=True)[:nbest] for f in finished]
