@@ -9,17 +9,16 @@ finishes the current step, writes `last.pt` and exits; the same command resumes.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from .. import checkpoints
-from ..config import PREPROCESSING, Config, config_from_dict, config_to_dict, save_config
+from ..config import Config, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits
 from ..decoding.batched import decode_all
@@ -29,9 +28,10 @@ from ..models import build_model, count_parameters
 from ..precision import training_precision
 from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
-from . import distill, distributed
+from . import distill, distributed, start
 from .loss import token_loss
 from .optim import Schedule, build_optimizer
+from .signals import StopFlag, finish_the_step
 
 
 def _log(message: str) -> None:
@@ -43,84 +43,23 @@ def pick_device(local_rank: int = 0) -> torch.device:
     return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
 
 
-def _saved_config(state: dict, path: Path) -> dict:
-    """A checkpoint's config through the config classes: keys added since it was written
-    read as their defaults, so comparisons with this run's config see only real changes."""
-    return config_to_dict(config_from_dict(state["config"], source=str(path)))
-
-
 class Trainer:
+    """One training run in `run_dir`; `run()` trains it. Built in the order the run needs:
+    runtime, data, model, sampler, distillation, optimiser, then a resume's state."""
+
     def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log):
         self.dist = distributed.init()
         main = self.dist.is_main
         self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
         self.log = log if main else (lambda *a, **k: None)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        if cfg.train.threads:
-            torch.set_num_threads(cfg.train.threads)
-        keep_freed_memory()
-        torch.manual_seed(cfg.train.seed)
-        self.device = pick_device(self.dist.local_rank)
-        self.precision = training_precision(cfg.train.precision, self.device)
-        if self.precision.warning:
-            self.log(self.precision.warning)
-        self.amp = self.precision.autocast_dtype
-        resume = self._resume_state()
-        init = None if resume else self._init_state()
-        splits = load_splits(cfg.data, self.run_dir if main else None)
-        start = resume or init or self._vocab_state()
-        self.processor = (
-            Processor.from_state(cfg.data, start["processor"])
-            if start
-            else Processor.fit(cfg.data, splits["train"])
-        )
-        self.train_examples = self.processor.examples(splits["train"])
-        if not self.train_examples:
-            raise UserError(
-                "no training pairs left after the length filter; raise data.max_src_len / max_tgt_len"
-            )
-        self.dev_pairs = splits["dev"]
-        self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
-        self.model = build_model(
-            cfg.model, len(self.processor.src_vocab), len(self.processor.tgt_vocab)
-        )
-        if init:
-            self.model.load_state_dict(init["model"])
-        self.model.to(self.device)
-        self.net = self.model  # what training calls: the model, or its DDP wrapper
-        if self.dist.enabled:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
-        self.sampler = BucketSampler(
-            [(len(s), len(t)) for s, t in self.train_examples],
-            batch_tokens=cfg.train.batch_tokens,
-            batch_size=cfg.train.batch_size,
-            seed=cfg.train.seed,
-            rank=self.dist.rank,
-            world_size=self.dist.world_size,
-        )
-        if len(self.sampler) == 0:
-            raise UserError(
-                f"only {len(self.sampler.epoch_batches(0))} batches per epoch for {self.dist.world_size} "
-                "processes; use fewer processes or a smaller train.batch_tokens / batch_size"
-            )
-        self.teacher_targets = None
-        if cfg.train.distill_from:
-            teachers = distill.load_teachers(
-                cfg.train.distill_from, cfg, self.processor.state(), self.device
-            )
-            self.log(
-                f"distilling from {len(teachers)} teacher(s): their top-k over the training set"
-            )
-            self.teacher_targets = distill.teacher_targets(
-                teachers,
-                self.train_examples,
-                k=cfg.train.distill_topk,
-                device=self.device,
-                autocast=self._autocast,
-                progress=self.show_progress,
-            )
-            del teachers
+        self._setup_runtime()
+        resume = start.resume_state(cfg, self.run_dir)
+        init = None if resume else start.init_state(cfg, self.log)
+        self._build_data(resume or init or start.vocab_state(cfg, self.log))
+        self._build_model(init)
+        self._build_sampler()
+        self.teacher_targets = self._distillation_targets()
         self.optimizer = build_optimizer(cfg.train, self.model.parameters())
         self.schedule = Schedule(cfg.train, self.optimizer, len(self.sampler))
         self.counters = {
@@ -134,56 +73,88 @@ class Trainer:
             self._load_training_state(resume)
         if main:
             save_config(cfg, self.run_dir / "config.yaml")
-        self._stop_requested = False
+        self.stop = StopFlag()
+
+    # -- building the run ----------------------------------------------------------------
+
+    def _setup_runtime(self) -> None:
+        """Threads, allocator, seed, device and precision."""
+        if self.cfg.train.threads:
+            torch.set_num_threads(self.cfg.train.threads)
+        keep_freed_memory()
+        torch.manual_seed(self.cfg.train.seed)
+        self.device = pick_device(self.dist.local_rank)
+        self.precision = training_precision(self.cfg.train.precision, self.device)
+        if self.precision.warning:
+            self.log(self.precision.warning)
+        self.amp = self.precision.autocast_dtype
+
+    def _build_data(self, start_state: dict | None) -> None:
+        """The splits, the processor (fitted here, or from the state the run starts from), and
+        the training and dev examples as ids."""
+        cfg = self.cfg
+        splits = load_splits(cfg.data, self.run_dir if self.dist.is_main else None)
+        self.processor = (
+            Processor.from_state(cfg.data, start_state["processor"])
+            if start_state
+            else Processor.fit(cfg.data, splits["train"])
+        )
+        self.train_examples = self.processor.examples(splits["train"])
+        if not self.train_examples:
+            raise UserError(
+                "no training pairs left after the length filter; raise data.max_src_len / max_tgt_len"
+            )
+        self.dev_pairs = splits["dev"]
+        self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
+
+    def _build_model(self, init: dict | None) -> None:
+        """The model (with `train.init_from`'s weights), on the device; `self.net` is what
+        training calls: the model, or its DDP wrapper."""
+        p = self.processor
+        self.model = build_model(self.cfg.model, len(p.src_vocab), len(p.tgt_vocab))
+        if init:
+            self.model.load_state_dict(init["model"])
+        self.model.to(self.device)
+        self.net = self.model
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    def _build_sampler(self) -> None:
+        train = self.cfg.train
+        self.sampler = BucketSampler(
+            [(len(s), len(t)) for s, t in self.train_examples],
+            batch_tokens=train.batch_tokens,
+            batch_size=train.batch_size,
+            seed=train.seed,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+        )
+        if len(self.sampler) == 0:
+            raise UserError(
+                f"only {len(self.sampler.epoch_batches(0))} batches per epoch for {self.dist.world_size} "
+                "processes; use fewer processes or a smaller train.batch_tokens / batch_size"
+            )
+
+    def _distillation_targets(self) -> distill.TeacherTargets | None:
+        """The teachers' top-k distributions over the training set (`train.distill_from`)."""
+        cfg = self.cfg
+        if not cfg.train.distill_from:
+            return None
+        teachers = distill.load_teachers(
+            cfg.train.distill_from, cfg, self.processor.state(), self.device
+        )
+        self.log(f"distilling from {len(teachers)} teacher(s): their top-k over the training set")
+        return distill.teacher_targets(
+            teachers,
+            self.train_examples,
+            k=cfg.train.distill_topk,
+            device=self.device,
+            autocast=self._autocast,
+            progress=self.show_progress,
+        )
 
     # -- state ---------------------------------------------------------------------------
-
-    def _resume_state(self) -> dict | None:
-        path = self.run_dir / "checkpoints" / "last.pt"
-        if not path.is_file():
-            return None
-        state = checkpoints.load(path)
-        theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
-        for section in ("data", "model"):
-            if theirs[section] != mine[section]:
-                raise UserError(
-                    f"{path}: this run was trained with a different `{section}` config; "
-                    "use another --out directory, or the run's own config.yaml to resume"
-                )
-        return state
-
-    def _init_state(self) -> dict | None:
-        """Weights and vocabulary of `train.init_from`, for fine-tuning; None without it."""
-        if not self.cfg.train.init_from:
-            return None
-        path, state = self._matching_checkpoint("init_from", same_model=True)
-        self.log(f"initialised from {path} (fresh optimizer and schedule)")
-        return state
-
-    def _vocab_state(self) -> dict | None:
-        """Tokenizers and vocabularies of `train.vocab_from`; None without it."""
-        if not self.cfg.train.vocab_from:
-            return None
-        path, state = self._matching_checkpoint("vocab_from", same_model=False)
-        self.log(f"vocabularies from {path}")
-        return {"processor": state["processor"]}
-
-    def _matching_checkpoint(self, option: str, *, same_model: bool) -> tuple[Path, dict]:
-        """The checkpoint `train.<option>` names, refused unless it preprocesses as this run
-        (and, with `same_model`, has this run's model settings but for dropout, which may
-        change when fine-tuning; any other would change what the weights mean)."""
-        path = checkpoints.find(getattr(self.cfg.train, option))
-        state = checkpoints.load(path)
-        theirs, mine = _saved_config(state, path), config_to_dict(self.cfg)
-        model_keys = [k for k in mine["model"] if k != "dropout"] if same_model else []
-        for section, keys in (("model", model_keys), ("data", PREPROCESSING)):
-            for key in keys:
-                if theirs[section].get(key) != mine[section][key]:
-                    raise UserError(
-                        f"{path}: `train.{option}` names a model trained with another "
-                        f"`{section}.{key}` ({theirs[section].get(key)!r}); use that value here"
-                    )
-        return path, state
 
     def _load_training_state(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -314,10 +285,8 @@ class Trainer:
         improved = value is None or is_better(metric, value, c["best"])
         if improved:
             c["best"], c["bad_validations"] = value, 0
-            checkpoints.save(
-                {**self.training_state(), "metrics": entry},
-                self.run_dir / "checkpoints" / "best.pt",
-            )
+            best = {**self._model_state(), "metrics": entry}  # what a model needs, not a resume
+            checkpoints.save(best, self.run_dir / "checkpoints" / "best.pt")
         else:
             c["bad_validations"] += 1
         self.schedule.validated(improved)
@@ -353,37 +322,6 @@ class Trainer:
     def _out_of_time(self) -> bool:
         return self._time_spent() >= 1.0
 
-    @contextmanager
-    def _ctrl_c_finishes_the_step(self):
-        """First Ctrl-C (or SIGTERM, which batch schedulers send before they kill a job): stop
-        after this step and save. A second Ctrl-C aborts at once; after a SIGTERM, signals are
-        ignored until the step is saved (a parent passing the stop on must not abort it)."""
-        signals = (signal.SIGINT, signal.SIGTERM)
-        first = []
-
-        def handler(signum, frame):
-            if self._stop_requested:
-                if signum == signal.SIGINT and first == [signal.SIGINT]:
-                    raise KeyboardInterrupt
-                return
-            self._stop_requested = True
-            first.append(signum)
-            if signum == signal.SIGINT:
-                self.log("stopping after this step (Ctrl-C again to abort without saving)")
-            else:
-                self.log("SIGTERM: stopping after this step")
-
-        try:
-            previous = {s: signal.signal(s, handler) for s in signals}
-        except ValueError:  # not the main thread: leave signals alone
-            yield
-            return
-        try:
-            yield
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
-
     def run(self) -> dict:
         """Train until the step budget, the time limit or early stopping; returns a summary."""
         c, total = self.counters, self.total_steps()
@@ -401,7 +339,7 @@ class Trainer:
             mininterval=1.0,
         )
         stop = c["step"] >= total
-        with self._ctrl_c_finishes_the_step():
+        with finish_the_step(self.stop, self.log):
             while not stop:
                 train_loss = self._train_until_validation(bar, total)
                 early = self.validate(train_loss) if self.dist.is_main else False
@@ -447,7 +385,7 @@ class Trainer:
                         f"loss {float(loss_sum) / tokens:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
                     )
                 interrupted, time_spent = distributed.from_main(
-                    [self._stop_requested, self._time_spent()], self.dist, self.device
+                    [self.stop.requested, self._time_spent()], self.dist, self.device
                 )
                 self.schedule.spent_time(time_spent)  # rank 0's clock: one lr on every rank
                 out_of_time = time_spent >= 1.0

@@ -28,6 +28,8 @@ def test_run_directory_contents(memorised):
         assert {"config", "processor", "model"} <= ckpt.keys()
     last = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
     assert last["counters"]["step"] == 150
+    best = torch.load(run_dir / "checkpoints" / "best.pt", weights_only=True)
+    assert "optimizer" not in best and "optimizer" in last  # best: a model; last: a resume
     entries = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [e["step"] for e in entries] == [50, 100, 150]
     assert entries[-1]["dev_wer"] == 0.0

@@ -132,7 +132,7 @@ def test_stop_request_flag_interrupts_after_the_step(data, tmp_path, monkeypatch
 
     def request_stop(self, batch, indices=None):
         loss = original(self, batch, indices)
-        self._stop_requested = True
+        self.stop.requested = True
         return loss
 
     monkeypatch.setattr(Trainer, "train_step", request_stop)

@@ -116,7 +116,9 @@ def test_keep_recent_keeps_the_last_n_and_average_cli_uses_them(tmp_path, capsys
     folder = tmp_path / "run" / "checkpoints"
     for step in (10, 20, 30, 40):
         checkpoints.keep_recent(_ckpt(seed=step), folder, step, keep=3)
-    assert [p.name for p in checkpoints.recent(folder)] == [f"step-{s:08d}.pt" for s in (20, 30, 40)]
+    assert [p.name for p in checkpoints.recent(folder)] == [
+        f"step-{s:08d}.pt" for s in (20, 30, 40)
+    ]
     assert main(["average", str(tmp_path / "run"), "--last", "2"]) == 0
     avg = checkpoints.load(folder / "averaged.pt")
     a, b = (checkpoints.load(folder / f"step-{s:08d}.pt") for s in (30, 40))
