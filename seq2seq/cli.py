@@ -417,11 +417,11 @@ def cmd_embed(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import reproduce
+    from .experiments import EXPERIMENTS
 
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give 1 or more")
-    summary = reproduce(
+    summary = EXPERIMENTS[args.paper](
         args.preset, args.from_dir, args.work, args.report, pair=args.pair, jobs=args.jobs
     )
     print(json.dumps(summary["table1"], indent=2))

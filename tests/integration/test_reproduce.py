@@ -8,7 +8,8 @@ import signal
 
 import pytest
 
-from seq2seq.reproduce import Reproduction, reproduce
+from seq2seq.experiments.sutskever2014 import Reproduction
+from seq2seq.experiments.sutskever2014 import run as reproduce
 from seq2seq.training import checkpoint
 
 DE = "ein eine mann frau hund katze sieht jagt wird von einem einer gesehen gejagt rot blau".split()
