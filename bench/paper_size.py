@@ -23,8 +23,8 @@ from flops import Model, matmul_peak
 from machine import describe
 
 from seq2seq.config import config_from_dict
+from seq2seq.experiments.sutskever2014 import Reproduction
 from seq2seq.models import count_parameters
-from seq2seq.reproduce import Reproduction
 from seq2seq.training import train
 from seq2seq.translator import Translator
 

@@ -200,7 +200,7 @@ def _add_reproduce(sub) -> None:
     rp = sub.add_parser(
         "reproduce", help="reproduce a paper's results with one command (sutskever2014)"
     )
-    rp.add_argument("paper", choices=["sutskever2014"])
+    rp.add_argument("paper", choices=["sutskever2014"])  # EXPERIMENTS, without importing it
     rp.add_argument("--data", choices=["multi30k"], default="multi30k")
     rp.add_argument("--pair", default="de-en")
     rp.add_argument(
@@ -433,11 +433,11 @@ def cmd_embed(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .reproduce import reproduce
+    from .experiments import EXPERIMENTS
 
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give 1 or more")
-    summary = reproduce(
+    summary = EXPERIMENTS[args.paper](
         args.preset, args.from_dir, args.work, args.report, pair=args.pair, jobs=args.jobs
     )
     print(json.dumps(summary["table1"], indent=2))

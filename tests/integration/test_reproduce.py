@@ -9,7 +9,8 @@ import signal
 import pytest
 
 from seq2seq import checkpoints
-from seq2seq.reproduce import Reproduction, reproduce
+from seq2seq.experiments.sutskever2014 import Reproduction
+from seq2seq.experiments.sutskever2014 import run as reproduce
 
 DE = "ein eine mann frau hund katze sieht jagt wird von einem einer gesehen gejagt rot blau".split()
 EN = "a man woman dog cat sees chases is by seen chased red blue the".split()
