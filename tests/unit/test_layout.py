@@ -19,7 +19,7 @@ LAYERS = [
     {"decoding"},
     {"training"},
     {"translator", "analysis", "runs"},
-    {"experiments", "reproduce"},
+    {"experiments"},
     {"cli", "demo", "serve", "__main__", "__init__"},
 ]
 MAX_FUNCTION_LINES = 60
