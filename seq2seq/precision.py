@@ -1,22 +1,21 @@
 """Which number format to train and decode in, decided from what the hardware runs natively.
 
 bf16 halves the memory traffic and, on hardware with bf16 matrix instructions, doubles to
-quadruples the matrix products' speed. Without them it is emulated: oneDNN converts to fp32
-on AVX-512 CPUs (measured 4x slower than fp32 on an Intel Xeon without AVX512_BF16), and on
-AVX2-only CPUs torch falls back to a reference loop (0.3 GFLOP/s against 172 in fp32 on an
-AMD EPYC Zen 3). So `auto` never trusts torch's "bf16 supported" (True wherever it can
+quadruples the matrix products' speed. Without them it is emulated, and slower than fp32:
+oneDNN converts to fp32 on AVX-512 CPUs, and on AVX2-only CPUs torch falls back to a
+reference loop. So `auto` never trusts torch's "bf16 supported" (True wherever it can
 emulate); it reads the CPU's flags:
 
 - training: bf16 autocast where native (x86 `avx512_bf16` or `amx_bf16`, ARM `bf16`; CUDA
   compute capability >= 8.0), else fp32;
 - decoding: the same bf16 rule first; else INT8 dynamic quantisation where the CPU has VNNI
-  int8 dot products (`avx512_vnni`, `avx_vnni`), else fp32. Measured, the rule's basis:
-  on Zen 5 (AVX512-BF16 and VNNI) bf16 beam search ran 2.3x fp32 and INT8 1.9x, both
-  within 0.2 BLEU of fp32; on AVX2 without VNNI, see `docs/results.md`.
+  int8 dot products (`avx512_vnni`, `avx_vnni`), else fp32.
 
-Every decision comes with its reason, for the run banner. An explicit `bf16` on hardware
-that only emulates it still runs, with one warning line; where nothing can run it (a CPU
-without AVX-512: oneDNN then has no bf16 LSTM at all) it is a one-line error.
+The measurements behind each rule, with their machines, are in bench/README.md
+("Precision"). Every decision comes with its reason, for the run banner. An explicit
+`bf16` on hardware that only emulates it still runs, with one warning line; where nothing
+can run it (a CPU without AVX-512: oneDNN then has no bf16 LSTM at all) it is a one-line
+error.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from ...errors import UserError
 from ...training import train
 
 PRESETS = {
-    # a 2-core CPU: ~27 min per model on Zen 5 (bf16 autocast), ~4.5 h for the grid in sittings.
+    # a 2-core CPU: a few hours for the grid, in resumable sittings (times: docs/results.md).
     # 24 epochs: the reversed model's dev BLEU was 18.2 after 12 and still rising; it levels
     # off near 22 after ~20 (dev perplexity bottoms out at epoch 16)
     "cpu": {
@@ -120,8 +120,8 @@ def train_parallel(
     tick: Callable[[], None],
 ) -> None:
     """Train the grid's models `jobs` at a time, each in a process of its own with an equal
-    share of the cores. On 2 cores, two 1-thread runs train 15 % more tokens per second
-    than one 2-thread run. The deepest models start first, so that the longest run does not
+    share of the cores (on 2 cores, two 1-thread runs out-train one 2-thread run: see
+    docs/results.md). The deepest models start first, so that the longest run does not
     train alone at the end with the other cores idle. Ctrl-C (or SIGINT to this process)
     stops every run after its current step, with last.pt saved, as a single run stops.
     `config_of(**kw)` builds a model's config; `tick()` runs at least once a minute."""
