@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .errors import UserError
-from .runtime import keep_freed_memory
+from .kernels.memory import keep_freed_memory
 
 
 def main(argv: list[str] | None = None) -> int:

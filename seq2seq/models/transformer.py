@@ -15,9 +15,9 @@ from torch import nn
 
 from ..config import TransformerConfig
 from ..decoding.state import DecoderState
+from ..kernels.dropout import Dropout
 from ..vocab import PAD_ID
 from .base import EncoderOutput
-from .dropout import Dropout
 
 
 def sinusoids(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:
