@@ -8,6 +8,8 @@ import torch.nn.functional as F
 from seq2seq import kernels
 from seq2seq.kernels.dropout import Dropout, dropout, fast_dropout
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 
 @pytest.mark.parametrize("on", [True, False])
 @pytest.mark.parametrize("p", [0.1, 0.2, 0.5])

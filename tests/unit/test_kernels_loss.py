@@ -9,6 +9,8 @@ from seq2seq import kernels
 from seq2seq.kernels.loss import softmax_cross_entropy
 from seq2seq.training.loss import token_loss
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 
 @pytest.mark.parametrize("eps", [0.0, 0.1])
 @pytest.mark.parametrize("scale", [1.0, 3.0])  # 1.0: the backward skips its scaling

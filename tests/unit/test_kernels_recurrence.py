@@ -14,6 +14,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from seq2seq.kernels import recurrence
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 LENGTHS = torch.tensor([4, 4, 3, 1])  # sorted: batch sizes per step [4, 3, 3, 2]
 
 

@@ -11,6 +11,8 @@ from seq2seq import kernels
 from seq2seq.kernels import stacked
 from seq2seq.models.stacked import make_stack
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 LENGTHS = torch.tensor([7, 3, 5, 1])
 
 

@@ -17,6 +17,8 @@ from seq2seq.kernels.memory import keep_freed_memory
 from seq2seq.models import build_model
 from seq2seq.training.loss import token_loss
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 
 @pytest.mark.parametrize("value,on", [(None, True), ("1", True), ("0", False), ("off", False)])
 def test_the_environment_variable_is_read_at_import(value, on):

@@ -10,6 +10,8 @@ from seq2seq import kernels
 from seq2seq.decoding.search import top_candidates
 from seq2seq.kernels.topk import row_topk
 
+pytestmark = pytest.mark.usefixtures("kernels_on")
+
 
 def test_row_topk_finds_the_values_of_topk_with_ties_and_a_short_tail():
     torch.manual_seed(0)
