@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import Interrupted, UserError
 from .evaluation import DECODED_METRICS
-from .runtime import keep_freed_memory
+from .kernels.memory import keep_freed_memory
 
 
 def main(argv: list[str] | None = None) -> int:

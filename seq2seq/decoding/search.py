@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .. import kernels
+from ..kernels.topk import row_topk
 from ..vocab import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -55,28 +57,6 @@ def _at_cap(t: int, caps: list[int], alive: list[int], K: int, device) -> torch.
     return torch.tensor(flags, device=device).repeat_interleave(K) if any(flags) else None
 
 
-def row_topk(x: torch.Tensor, k: int, block: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
-    """`x.topk(k, dim=-1)` for rows of a large vocabulary, in one pass over x instead of a
-    selection per row: the k best values of a row lie in its k blocks with the best maxima,
-    so only those blocks (and the short tail) are searched. Same values as `topk`; among
-    equal values it may pick other indices."""
-    n, V = x.shape
-    nb = V // block
-    if nb <= 4 * k:  # small vocabularies: the plain selection is as fast
-        return x.topk(k, dim=-1)
-    full, x = nb * block, x.contiguous()  # a no-op for a model's fresh log-probabilities
-    blocks = x[:, :full].unflatten(1, (nb, block))  # (n, nb, block), a view
-    best = blocks.amax(-1).topk(k, dim=-1).indices  # (n, k) the blocks to search
-    cand = blocks.gather(1, best.unsqueeze(-1).expand(n, k, block)).flatten(1)
-    cols = (best.unsqueeze(-1) * block + torch.arange(block, device=x.device)).flatten(1)
-    if full < V:
-        cand = torch.cat([cand, x[:, full:]], 1)
-        tail = torch.arange(full, V, device=x.device).expand(n, V - full)
-        cols = torch.cat([cols, tail], 1)
-    values, idx = cand.topk(k, dim=-1)
-    return values, cols.gather(1, idx)
-
-
 def top_candidates(scores: torch.Tensor, logp: torch.Tensor):
     """The 2K best extensions of each sentence's K beams: (score, beam, token), each (n, 2K).
 
@@ -85,7 +65,7 @@ def top_candidates(scores: torch.Tensor, logp: torch.Tensor):
     """
     n, K = scores.shape
     k2 = min(2 * K, logp.size(-1))
-    row_lp, row_tok = row_topk(logp, k2)  # (n*K, k2)
+    row_lp, row_tok = row_topk(logp, k2) if kernels.enabled() else logp.topk(k2)  # (n*K, k2)
     cand = (scores.unsqueeze(-1) + row_lp.view(n, K, k2)).view(n, K * k2)
     top_scores, top_idx = cand.topk(min(2 * K, K * k2), dim=-1)
     return top_scores, top_idx // k2, row_tok.view(n, K * k2).gather(1, top_idx)

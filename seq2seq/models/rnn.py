@@ -13,12 +13,13 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .. import kernels
 from ..config import RNNConfig
+from ..kernels.dropout import Dropout, fast_dropout
+from ..kernels.recurrence import StepWeight, lstm_cell
 from ..vocab import PAD_ID
 from .attention import Attention
 from .base import DecoderState, EncoderOutput
-from .dropout import Dropout, fast_dropout
-from .recurrence import StepWeight, lstm_cell
 from .stacked import make_stack
 
 
@@ -118,7 +119,7 @@ class RNNSeq2Seq(nn.Module):
             out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
             if self.attention is not None:
                 out, _ = self._attentional(out, self._attend(out, state))  # (B, T, H)
-        elif self.feeding and isinstance(self.decoder, nn.LSTM):
+        elif self.feeding and isinstance(self.decoder, nn.LSTM) and kernels.enabled():
             out = self._feeding_loop(y, state)  # (B, T, H)
         else:
             steps = []
@@ -136,7 +137,8 @@ class RNNSeq2Seq(nn.Module):
         steps, and each step does one product per layer ([input; h] against [W_ih; W_hh])
         instead of a call into the fused RNN for a single time step. Those weights are
         `StepWeight`s: cast once, their gradients one product per batch. Same
-        function as the step-by-step loop (the cell state is kept in fp32 under autocast)."""
+        function as the step-by-step loop (the cell state is kept in fp32 under autocast),
+        which is its reference: `forward` takes that loop when kernels are off."""
         dec, L, E = self.decoder, self.cfg.layers, self.cfg.emb_size
         w = [getattr(dec, f"weight_ih_l{k}") for k in range(L)]
         wh = [

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import TransformerConfig
+from ..kernels.dropout import Dropout
 from ..vocab import PAD_ID
 from .base import DecoderState, EncoderOutput
-from .dropout import Dropout
 
 
 def sinusoids(length: int, dim: int, offset: int = 0, device=None) -> torch.Tensor:

@@ -24,9 +24,9 @@ from ..data.corpus import load_splits
 from ..decoding.batched import decode_all
 from ..errors import Interrupted, UserError
 from ..evaluation import METRICS, is_better, perplexity, score
+from ..kernels.memory import keep_freed_memory
 from ..models import build_model, count_parameters
 from ..precision import training_precision
-from ..runtime import keep_freed_memory
 from ..vocab import PAD_ID
 from . import distill, distributed, start
 from .loss import token_loss

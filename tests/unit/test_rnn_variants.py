@@ -91,6 +91,7 @@ def test_input_feeding_loop_is_the_same_function_without_gradients():
     assert torch.allclose(model(src, src_len, tgt_in), plain, atol=1e-6)
 
 
+@pytest.mark.usefixtures("kernels_on")  # the plain bf16 LSTM needs a CPU with bf16
 def test_input_feeding_bf16_gradients_follow_fp32():
     """Under bf16 autocast the recurrent weights are cast once and their gradients summed
     over the steps in one product; each parameter's gradient stays within bf16 rounding of

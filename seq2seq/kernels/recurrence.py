@@ -1,13 +1,15 @@
-"""A weight applied once per time step, with its gradient computed once per batch.
+"""LSTM weights applied once per time step, with their gradients computed once per batch.
 
-Backpropagation through a written-out recurrence gives each step's product x_t @ W its own
-weight gradient x_t^T @ dG_t: T small matrix products (inner size = the batch) and T
-additions of a full weight-sized buffer. `StepWeight` keeps each step's x_t and dG_t
-instead and forms the weight and bias gradients after backward has passed every step, as
-one product [x_1; ...; x_T]^T @ [dG_1; ...; dG_T] (inner size T x batch), which runs near
-the matrix unit's peak. It also casts the weight to the autocast dtype once per batch
-rather than once per step. Inputs still get their gradients step by step, so the
-recurrence is unchanged; the weight's gradient is the same sum, taken in one product.
+Replaces `x_t @ W` at each step of a written-out recurrence (the reference: the plain
+product, whose backward takes T small weight-gradient products, inner size = the batch, and T
+additions of a weight-sized buffer) and, in `lstm_layer`, one direction of one `nn.LSTM`
+layer over a packed batch. `StepWeight` keeps each step's x_t and dG_t and forms the weight
+and bias gradients after backward has passed every step, as one product
+[x_1; ...; x_T]^T @ [dG_1; ...; dG_T] (inner size T x batch). It also casts the weight to
+the autocast dtype once per batch rather than once per step. Inputs still get their
+gradients step by step; the weight's gradient is the same sum, taken in one product.
+Gain: the written-out input-feeding loop +12-16 % training tokens/s, the packed encoder
+layer +2-11 % (bench/README.md).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class StepWeight:
         return out if add is None else out + add.to(out.dtype)
 
 
-def lstm_cell(gates: torch.Tensor, c: torch.Tensor, dtype: torch.dtype):
+def lstm_cell(
+    gates: torch.Tensor, c: torch.Tensor, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
     """LSTM gates (N, 4H) and cell state (N, H) -> new (h in `dtype`, c in fp32). The cell
     state stays in fp32 under autocast, as a fused kernel keeps its accumulator."""
     i, f, g, o = gates.float().chunk(4, 1)
