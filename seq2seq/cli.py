@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Interrupted as e:
         print(str(e), file=sys.stderr)
-        return 130
+        return 128 + e.signum  # 130 after Ctrl-C, 143 after SIGTERM
     except KeyboardInterrupt:
         print("aborted", file=sys.stderr)
         return 130

@@ -10,4 +10,11 @@ class UserError(Exception):
 
 
 class Interrupted(Exception):
-    """Training stopped by Ctrl-C or SIGTERM after saving a resumable checkpoint."""
+    """Training stopped by Ctrl-C or SIGTERM after saving a resumable checkpoint.
+
+    `signum` is the signal that asked for the stop: the CLI exits with 128 + signum (130 for
+    Ctrl-C, 143 for SIGTERM), as a shell reports a process that signal ended."""
+
+    def __init__(self, message: str, signum: int = 2):
+        super().__init__(message)
+        self.signum = signum

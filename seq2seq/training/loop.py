@@ -394,7 +394,8 @@ class Trainer:
                     bar.close()
                     raise Interrupted(
                         f"interrupted at step {c['step']}; saved "
-                        f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume"
+                        f"{self.run_dir / 'checkpoints' / 'last.pt'}; run the same command to resume",
+                        int(self.stop.signum),
                     )
                 if c["step"] >= total or out_of_time or (every and c["step"] % every == 0):
                     return float(loss_sum) / max(1, tokens)

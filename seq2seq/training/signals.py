@@ -11,6 +11,7 @@ class StopFlag:
     """Set by the first Ctrl-C / SIGTERM; the loop checks it after each step."""
 
     requested: bool = False
+    signum: int = signal.SIGINT  # the signal that set it
 
 
 @contextmanager
@@ -27,7 +28,7 @@ def finish_the_step(flag: StopFlag, log: Callable[[str], None]) -> Iterator[None
             if signum == signal.SIGINT and first == [signal.SIGINT]:
                 raise KeyboardInterrupt
             return
-        flag.requested = True
+        flag.requested, flag.signum = True, signum
         first.append(signum)
         if signum == signal.SIGINT:
             log("stopping after this step (Ctrl-C again to abort without saving)")

@@ -120,9 +120,10 @@ def test_only_a_second_ctrl_c_aborts_without_saving(data, tmp_path, monkeypatch,
 
     monkeypatch.setattr(Trainer, "train_step", step_then_signals)
     run = tmp_path / "run"
-    with pytest.raises(Interrupted if saves else KeyboardInterrupt):
+    with pytest.raises(Interrupted if saves else KeyboardInterrupt) as stopped:
         train(resume_config(data, N), run, progress=False, log=quiet)
     if saves:
+        assert stopped.value.signum == signals[0]  # the CLI exits 128 + it: 143 for SIGTERM
         saved = torch.load(run / "checkpoints" / "last.pt", weights_only=True)
         assert saved["counters"]["step"] == 2
 
