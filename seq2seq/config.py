@@ -200,12 +200,16 @@ class DecodeConfig:
     max_len_a: float = 2.0  # hypotheses stop at a * source_length + b tokens
     max_len_b: int = 10
     batch_size: int = 64
+    # longer inputs are refused with one line; 0 = 4 x the trained data.max_src_len
+    max_input_tokens: int = 0
 
     def __post_init__(self):
         if self.beam < 1 or not 1 <= self.nbest <= self.beam:
             raise ValueError("`decode.beam` must be >= 1 and 1 <= `decode.nbest` <= beam")
         if self.batch_size < 1:
             raise ValueError("`decode.batch_size` must be >= 1")
+        if self.max_len_a < 0 or self.max_len_b < 0 or self.max_input_tokens < 0:
+            raise ValueError("`decode.max_len_a`, `max_len_b` and `max_input_tokens` must be >= 0")
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,12 @@ class Interrupted(Exception):
     def __init__(self, message: str, signum: int = 2):
         super().__init__(message)
         self.signum = signum
+
+
+class InputTypeError(UserError, TypeError):
+    """An API argument of the wrong type (a str where a list of sentences belongs, ...).
+    Both a `UserError` (the CLI prints one line) and a `TypeError` (what Python code expects)."""
+
+
+class InputValueError(UserError, ValueError):
+    """An API argument of the right type but an unusable value (beam 0, an overlong input)."""

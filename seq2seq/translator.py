@@ -12,16 +12,17 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import checkpoints
+from . import checkpoints, checks
 from .config import Config, DecodeConfig
 from .data import Processor, references
 from .decoding.batched import decode_all
 from .decoding.ensemble import Ensemble
 from .decoding.rescore import forced_scores
-from .errors import UserError
+from .errors import InputValueError, UserError
 from .evaluation import score
 from .models import Seq2SeqModel
 from .precision import decoding_precision
+from .vocab import UNK_ID
 
 
 @dataclass
@@ -31,6 +32,15 @@ class Translation:
     norm_score: float  # the length-normalised score search ranked by
     tokens: list[str]
     attention: torch.Tensor | None = None  # (target tokens + 1, source tokens)
+    unknown: float = 0.0  # share of the source's tokens the model does not know (0..1)
+
+
+INPUT_LIMIT_FACTOR = 4  # default decode.max_input_tokens: 4 x the trained data.max_src_len
+
+
+def unknown_share(ids: list[int]) -> float:
+    """The share of <unk> among a sentence's token ids (0 for an empty sentence)."""
+    return sum(i == UNK_ID for i in ids) / len(ids) if ids else 0.0
 
 
 class Translator:
@@ -70,7 +80,7 @@ class Translator:
         precision: str = "fp32",
     ) -> Translator:
         """From a run directory (its best checkpoint) or a checkpoint file; several = ensemble."""
-        runs = [runs] if isinstance(runs, str | Path) else list(runs)
+        runs = checks.model_paths(runs)
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         check_device(device)
         ckpts = [checkpoints.read(run, which) for run in runs]
@@ -83,19 +93,48 @@ class Translator:
         return cls(model, processor, first.config, device=device, precision=precision)
 
     def decode_config(self, **overrides) -> DecodeConfig:
-        given = {k: v for k, v in overrides.items() if v is not None}
+        """This model's `decode` settings with `overrides` (checked: types, then values)."""
+        given = checks.decode_options(overrides)
         try:
             return dataclasses.replace(self.cfg.decode, **given)
         except ValueError as e:  # a bad --beam / --nbest: one line, not a traceback
             options = ", ".join(f"{k}={v}" for k, v in given.items())
-            raise UserError(f"decoding options ({options}): {e}") from None
+            raise InputValueError(f"decoding options ({options}): {e}") from None
+
+    def encode_sources(
+        self, sentences: list[str], cfg: DecodeConfig | None = None, *, name: str | None = None
+    ) -> list[list[int]]:
+        """Token ids of each sentence; an input over `decode.max_input_tokens` is refused with
+        one line naming it (`name`:line, or sentences[i] without a name)."""
+        cfg = cfg or self.cfg.decode
+        limit = cfg.max_input_tokens or INPUT_LIMIT_FACTOR * self.cfg.data.max_src_len
+        sources = []
+        for i, sentence in enumerate(sentences):
+            ids = self.processor.encode_src(sentence)
+            if len(ids) > limit:
+                where = f"{name}:{i + 1}" if name else f"sentences[{i}]"
+                raise InputValueError(
+                    f"{where}: {len(ids):,} source tokens, over the limit of {limit:,} "
+                    f"(decode.max_input_tokens; by default {INPUT_LIMIT_FACTOR} x the trained "
+                    "data.max_src_len); split the input, or raise the limit (--max-input-tokens)"
+                )
+            sources.append(ids)
+        return sources
 
     def translate_nbest(
-        self, sentences: list[str], *, greedy: bool = False, progress: bool = False, **decode
+        self,
+        sentences: list[str],
+        *,
+        greedy: bool = False,
+        progress: bool = False,
+        source_name: str | None = None,
+        **decode,
     ) -> list[list[Translation]]:
-        """n-best translations per sentence; keyword arguments override `decode` settings."""
+        """n-best translations per sentence; keyword arguments override `decode` settings.
+        `source_name` (a file name) is what an error about one input names."""
+        sentences = checks.sentences(sentences)
         cfg = self.decode_config(**decode)
-        sources = [self.processor.encode_src(s) for s in sentences]
+        sources = self.encode_sources(sentences, cfg, name=source_name)
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
             with self._autocast():
                 hyps = decode_all(
@@ -110,6 +149,7 @@ class Translator:
                     h.norm_score,
                     vocab.decode(h.tokens),
                     self._source_order(h.attention, len(src)),
+                    unknown_share(src),
                 )
                 for h in nbest
             ]
@@ -127,12 +167,20 @@ class Translator:
         """1-best translation of each sentence."""
         return [n[0].text for n in self.translate_nbest(sentences, **decode)]
 
+    def unknown(self, sentences: list[str], side: str = "src") -> list[float]:
+        """Per sentence, the share of its tokens the model does not know (source or target)."""
+        encode = self.processor.encode_src if side == "src" else self.processor.encode_tgt
+        return [unknown_share(encode(s)) for s in checks.sentences(sentences)]
+
     def score(self, pairs: list[tuple[str, str]], *, batch_size: int = 64) -> list[float]:
         """Model (or ensemble) log-probability of each target given its source, </s> included."""
+        pairs = checks.pairs(pairs)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputValueError(f"batch_size={batch_size!r}: expected an int >= 1")
         p = self.processor
         return forced_scores(
             self.model,
-            [p.encode_src(s) for s, _ in pairs],
+            self.encode_sources([s for s, _ in pairs]),
             [p.encode_tgt(t) for _, t in pairs],
             batch_size=batch_size,
             device=self.device,
@@ -142,7 +190,7 @@ class Translator:
         self, pairs: list[tuple[str, str]], metric: str, **decode
     ) -> tuple[dict, list[str]]:
         """Score on (source, reference) pairs; repeated sources count once, with all references."""
-        sources, refs = references(pairs)
+        sources, refs = references(checks.pairs(pairs))
         hyps = self.translate(sources, **decode)
         return score(metric, hyps, refs), hyps
 

@@ -6,6 +6,7 @@ forced score equals the score beam search gave it, and ensembles score for free.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -68,6 +69,8 @@ def read_nbest(lines: list[str], name: str) -> list[NBestEntry]:
                 f"{name}:{n}: expected `id ||| hypothesis ||| features ||| score` "
                 "(or `id ||| hypothesis ||| score`)"
             ) from None
+        if not math.isfinite(entries[-1].score):
+            raise UserError(f"{name}:{n}: score {parts[3]!r} is not a finite number")
     if not entries:
         raise UserError(f"{name}: the n-best list is empty")
     return entries

@@ -177,11 +177,12 @@ def test_cli_without_a_command_prints_help(capsys):
 @pytest.mark.parametrize("signum, code", [(2, 130), (15, 143)])
 def test_an_interrupted_run_exits_with_128_plus_its_signal(monkeypatch, capsys, signum, code):
     from seq2seq import cli
+    from seq2seq.cli import commands
     from seq2seq.errors import Interrupted
 
     def stopped(args):
         raise Interrupted("interrupted at step 3; saved last.pt", signum)
 
-    monkeypatch.setattr(cli, "cmd_train", stopped)
+    monkeypatch.setattr(commands, "cmd_train", stopped)
     assert cli.main(["train", "any.yaml"]) == code
     assert capsys.readouterr().err == "interrupted at step 3; saved last.pt\n"

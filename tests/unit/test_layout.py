@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "seq2seq"
 
 # Low to high: a module may import its own layer or lower ones, never a higher one.
 LAYERS = [
-    {"errors", "config", "vocab", "evaluation", "precision"},
+    {"errors", "config", "vocab", "evaluation", "precision", "checks"},
     {"data"},
     {"models", "kernels"},
     {"checkpoints"},

@@ -1,0 +1,40 @@
+"""Command line: each subcommand is a thin shim over a library function.
+
+Mistakes a user can fix end as one line on stderr and exit code 2, never a traceback.
+`args.py` declares the subcommands' arguments, `commands.py` runs them; starting the CLI
+imports neither torch nor the library until a command needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import Interrupted, UserError
+from ..kernels.memory import keep_freed_memory
+from .args import build_parser
+
+__all__ = ["build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    keep_freed_memory()
+    try:
+        from . import commands
+
+        return getattr(commands, f"cmd_{args.command}")(args) or 0
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Interrupted as e:
+        print(str(e), file=sys.stderr)
+        return 128 + e.signum  # 130 after Ctrl-C, 143 after SIGTERM
+    except KeyboardInterrupt:
+        print("aborted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,226 @@
+"""The subcommands' arguments: one small function per subcommand, shared option helpers.
+
+Each parser names its command (`command="translate"`); `commands.cmd_<command>` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..evaluation import DECODED_METRICS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seq2seq", description="Sequence to sequence learning (Sutskever et al., 2014)."
+    )
+    sub = p.add_subparsers(metavar="COMMAND")
+    for add in (
+        _add_train,
+        _add_translate,
+        _add_evaluate,
+        _add_score,
+        _add_rescore,
+        _add_data,
+        _add_embed,
+        _add_reproduce,
+        _add_average,
+        _add_demo,
+    ):
+        add(sub)
+    return p
+
+
+# -- the shared options --------------------------------------------------------------------
+
+
+def _models(p: argparse.ArgumentParser, help: str = "run directory/checkpoint; several = ensemble"):
+    p.add_argument("--model", required=True, nargs="+", help=help)
+
+
+def _overrides(p: argparse.ArgumentParser, help: str | None = None) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def _input_output(p: argparse.ArgumentParser, input_help: str, output_help: str) -> None:
+    p.add_argument("--input", "-i", help=input_help)
+    p.add_argument("--output", "-o", help=output_help)
+
+
+# -- one function per subcommand's arguments ----------------------------------------------
+
+
+def _add_train(sub) -> None:
+    t = sub.add_parser("train", help="train a model from a YAML config (resumes if the run exists)")
+    t.add_argument("config", help="YAML config, e.g. configs/g2p-cmudict-lstm.yaml")
+    t.add_argument("--out", help="run directory (default: runs/<config name>)")
+    _overrides(t, "override, e.g. train.lr=0.5")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.set_defaults(command="train")
+
+
+def _add_translate(sub) -> None:
+    tr = sub.add_parser("translate", help="translate lines from stdin (or --input) to stdout")
+    _models(tr, "run directory or checkpoint file; several = an ensemble (average log-probs)")
+    _input_output(tr, "input file (default: stdin)", "output file (default: stdout)")
+    tr.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
+    tr.add_argument("--greedy", action="store_true", help="greedy search")
+    tr.add_argument("--nbest", type=int, help="write N best per input as `id ||| text ||| score`")
+    tr.add_argument("--length-penalty", type=float, help="alpha in score / length**alpha")
+    tr.add_argument(
+        "--early-stop",
+        action="store_true",
+        default=None,
+        help="end a sentence's search once a finished hypothesis scores above its best live "
+        "one (as OpenNMT-py), instead of once it has beam-size finished hypotheses",
+    )
+    tr.add_argument("--batch-size", type=int, help="sentences per batch")
+    tr.add_argument(
+        "--max-input-tokens",
+        type=int,
+        help="refuse longer input lines (default: decode.max_input_tokens, else 4 x the trained "
+        "data.max_src_len)",
+    )
+    tr.add_argument(
+        "--warn-unknown",
+        type=float,
+        default=0.5,
+        metavar="SHARE",
+        help="warn (stderr) about each input line with at least this share of tokens the model "
+        "does not know (default 0.5; 1.1 = never)",
+    )
+    tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    tr.add_argument(
+        "--attention-plots", metavar="DIR", help="write one attention heatmap PNG per sentence"
+    )
+    tr.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="auto (default): bf16 where the hardware has it natively, else int8 on CPUs with "
+        "VNNI, else fp32; or force bf16 autocast, int8 dynamic quantisation (CPU), fp32",
+    )
+    tr.set_defaults(command="translate")
+
+
+def _add_evaluate(sub) -> None:
+    e = sub.add_parser("evaluate", help="score hypotheses against references")
+    e.add_argument("--hyp", required=True, help="hypotheses, one per line")
+    e.add_argument(
+        "--ref",
+        required=True,
+        nargs="+",
+        help="reference files, line-aligned with --hyp; or one TSV (source<TAB>reference, "
+        "repeated sources = extra references; --hyp then follows its unique sources)",
+    )
+    e.add_argument("--metric", default="bleu", choices=DECODED_METRICS)
+    e.set_defaults(command="evaluate")
+
+
+def _add_score(sub) -> None:
+    sc = sub.add_parser(
+        "score", help="log-probability of given (source, target) pairs, one per line"
+    )
+    _models(sc)
+    sc.add_argument("--src", required=True, help="source sentences, one per line")
+    sc.add_argument("--tgt", required=True, help="target sentences, line-aligned with --src")
+    sc.set_defaults(command="score")
+
+
+def _add_rescore(sub) -> None:
+    rs = sub.add_parser(
+        "rescore", help="re-rank another system's n-best list with the model's score"
+    )
+    _models(rs)
+    rs.add_argument(
+        "--nbest", required=True, help="Moses n-best: id ||| hypothesis ||| features ||| score"
+    )
+    rs.add_argument(
+        "--src", required=True, help="the sources the n-best list translates (line = id)"
+    )
+    rs.add_argument(
+        "--weight",
+        type=float,
+        help="w in (1-w)*old + w*model score, 0..1 (default: tuned on --dev-*)",
+    )
+    rs.add_argument("--dev-nbest", help="dev n-best list to tune the weight on")
+    rs.add_argument("--dev-src", help="dev sources")
+    rs.add_argument("--dev-ref", help="dev references (the weight maximises BLEU on them)")
+    rs.add_argument(
+        "--output", "-o", help="re-ranked 1-best, one per source line (default: stdout)"
+    )
+    rs.set_defaults(command="rescore")
+
+
+def _add_data(sub) -> None:
+    da = sub.add_parser(
+        "data", help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es)"
+    )
+    da.add_argument("corpus", choices=["multi30k", "tatoeba-en-fr", "bible-en-es"])
+    da.add_argument("--pair", required=True, help="SRC-TGT languages, e.g. de-en")
+    da.add_argument(
+        "--from", dest="from_dir", help="a local copy (default: download from the public URL)"
+    )
+    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR)")
+    da.set_defaults(command="data")
+
+
+def _add_embed(sub) -> None:
+    em = sub.add_parser(
+        "embed", help="sentence vectors (the encoder's final state); neighbours; PCA plot"
+    )
+    _models(em, "run directory or checkpoint file")
+    _input_output(
+        em,
+        "sentences, one per line (default: stdin)",
+        "write the vectors as a tab-separated matrix",
+    )
+    em.add_argument(
+        "--neighbours", type=int, default=0, metavar="K", help="print each line's K nearest lines"
+    )
+    em.add_argument("--plot", help="write a 2-D PCA plot (PNG) of the sentences")
+    em.set_defaults(command="embed")
+
+
+def _add_reproduce(sub) -> None:
+    rp = sub.add_parser(
+        "reproduce", help="reproduce a paper's results with one command (sutskever2014)"
+    )
+    rp.add_argument("paper", choices=["sutskever2014"])  # EXPERIMENTS, without importing it
+    rp.add_argument("--data", choices=["multi30k"], default="multi30k")
+    rp.add_argument("--pair", default="de-en")
+    rp.add_argument(
+        "--from", dest="from_dir", help="a local copy of the corpus (default: download)"
+    )
+    rp.add_argument(
+        "--preset",
+        default="cpu",
+        choices=["cpu", "paper", "tiny"],
+        help="cpu: a few hours on 2 cores; paper: 4x1000 (a GPU); tiny: a smoke test",
+    )
+    rp.add_argument(
+        "--work", default="runs/sutskever2014", help="checkpoints and caches (resumable)"
+    )
+    rp.add_argument("--report", default="reports/sutskever2014", help="where the report goes")
+    rp.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="train N models at once, each in its own process with 1/N of the cores (default 1)",
+    )
+    rp.set_defaults(command="reproduce")
+
+
+def _add_average(sub) -> None:
+    av = sub.add_parser("average", help="average the weights of a run's last N checkpoints")
+    av.add_argument("run", help="run directory trained with train.keep_checkpoints > 0")
+    av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
+    av.add_argument("--out", help="output checkpoint (default: RUN/checkpoints/averaged.pt)")
+    av.set_defaults(command="average")
+
+
+def _add_demo(sub) -> None:
+    d = sub.add_parser("demo", help="train and evaluate the embedded default (G2P on CMUdict)")
+    d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
+    _overrides(d)
+    d.set_defaults(command="demo")
