@@ -16,10 +16,8 @@ from ..data.batching import inference_batches, pad
 @torch.no_grad()
 def sentence_vectors(translator, sentences: list[str], *, batch_size: int = 64) -> torch.Tensor:
     """(N, D) encoder final states (top layer h) of the sentences, in input order."""
-    ids = [
-        translator.processor.encode_src(s) or [translator.processor.src_vocab.stoi["<unk>"]]
-        for s in sentences
-    ]
+    unk = translator.processor.src_vocab.stoi["<unk>"]
+    ids = [x or [unk] for x in translator.encode_sources(sentences)]
     model = translator.model  # an ensemble's first member speaks for it
     out = [None] * len(ids)
     for idx in inference_batches([len(x) for x in ids], batch_size):

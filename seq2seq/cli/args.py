@@ -10,8 +10,15 @@ import argparse
 from ..evaluation import DECODED_METRICS
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line (its default prints the usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="seq2seq", description="Sequence to sequence learning (Sutskever et al., 2014)."
     )
     sub = p.add_subparsers(metavar="COMMAND")

@@ -62,6 +62,8 @@ def cmd_translate(args) -> int:
     if args.attention_plots:
         check_output_folder(args.attention_plots, "--attention-plots")
     translator = Translator.load(args.model, device=args.device, precision=args.precision)
+    if args.attention_plots and getattr(translator.cfg.model, "attention", "") == "none":
+        raise UserError("--attention-plots: this model has no attention (model.attention: none)")
     lines, name = _read_input(args.input)
     opts = {
         "beam": args.beam,
@@ -240,7 +242,9 @@ def cmd_embed(args) -> int:
         raise UserError(f"{name}: no sentences to embed; give one sentence per line")
     if args.plot and len(lines) < 2:
         raise UserError(f"{name}: --plot needs 2 or more sentences for a PCA, got {len(lines)}")
-    vectors = sentence_vectors(Translator.load(args.model), lines)
+    translator = Translator.load(args.model)
+    translator.encode_sources(lines, name=name)  # an overlong line: one line, before any work
+    vectors = sentence_vectors(translator, lines)
     if args.output:
         rows = ("\t".join(f"{x:.6g}" for x in v) for v in vectors.tolist())
         write_text(args.output, "".join(r + "\n" for r in rows))

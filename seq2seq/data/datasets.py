@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import tempfile
 import urllib.request
 import zipfile
@@ -42,6 +43,7 @@ MULTI30K_SHA256 = {
     "val.fr.gz": "ca3106f1a72390591d25f6c45cb4cd39dec4cd3f123e099748a3ce5256c160e9",
 }
 
+DOWNLOADABLE = ("multi30k", "tatoeba-en-fr")
 # name -> (languages, {our split: the corpus's file stem})
 CORPORA = {
     "multi30k": (
@@ -64,7 +66,29 @@ def prepare(
         raise UserError(
             f"--pair {pair!r}: {name} has languages {', '.join(langs)}; write e.g. {langs[1]}-{langs[0]}"
         )
+    if from_dir is None and name not in DOWNLOADABLE:
+        raise UserError(
+            f"{name} has no single public file to download (it is exported from SWORD modules with "
+            "diatheke); pass --from DIR with train/dev/test.{en,es} files"
+        )
+    if from_dir is not None and _find(Path(from_dir), stems["train"], src) is None:
+        raise UserError(
+            f"{from_dir}: no {stems['train']}.{src}[.gz] file; is this a copy of {name}?"
+        )
     out = Path(out)
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    try:
+        return _write_splits(name, src, tgt, out, from_dir)
+    except BaseException:
+        for folder in created:  # what this call created, deepest first; nothing else
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write_splits(
+    name: str, src: str, tgt: str, out: Path, from_dir: str | Path | None
+) -> dict[str, tuple[Path, Path]]:
+    stems = CORPORA[name][1]
     out.mkdir(parents=True, exist_ok=True)
     if from_dir is None:
         from_dir = download(name, out / "raw")
@@ -135,11 +159,6 @@ def download(name: str, dest: Path) -> Path:
                     raise UserError(f"{TATOEBA_URL}: a corrupt zip; retry, or pass --from DIR")
                 lines = z.read("fra.txt").decode("utf-8").splitlines()
             split_tatoeba([ln.split("\t")[:2] for ln in lines if "\t" in ln], dest)
-        else:
-            raise UserError(
-                f"{name} has no single public file to download (it is exported from SWORD modules with "
-                "diatheke); pass --from DIR with train/dev/test.{en,es} files"
-            )
     except (OSError, zipfile.BadZipFile) as e:
         raise UserError(
             f"cannot download {name} ({e}); offline? pass --from DIR with a local copy"
