@@ -32,7 +32,8 @@ PROCESSOR_PARTS = ("src_vocab", "tgt_vocab", "src_spm", "tgt_spm")  # Processor.
 
 
 def save(obj: dict, path: str | Path) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over `path`."""
+    """Write to a temp file in the same folder (`NAME.XXXX.tmp`), fsync, then rename over
+    `path`. A process killed meanwhile leaves the temp file: see `unfinished`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -45,6 +46,11 @@ def save(obj: dict, path: str | Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def unfinished(folder: str | Path) -> list[Path]:
+    """The temp files of checkpoint writes in `folder` that never finished (a killed run's)."""
+    return sorted(Path(folder).glob("*.pt.*.tmp"))
 
 
 def load(path: str | Path, map_location="cpu") -> dict:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from .. import checkpoints
 from ..config import Config, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
-from ..data.corpus import load_splits
+from ..data.corpus import load_splits, save_derived_splits
 from ..decoding.batched import decode_all
 from ..errors import Interrupted, UserError
 from ..evaluation import METRICS, is_better, perplexity, score
@@ -52,11 +52,10 @@ class Trainer:
         main = self.dist.is_main
         self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
         self.log = log if main else (lambda *a, **k: None)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         self._setup_runtime()
         resume = start.resume_state(cfg, self.run_dir)
         init = None if resume else start.init_state(cfg, self.log)
-        self._build_data(resume or init or start.vocab_state(cfg, self.log))
+        self._build_data(resume.state if resume else init or start.vocab_state(cfg, self.log))
         self._build_model(init)
         self._build_sampler()
         self.teacher_targets = self._distillation_targets()
@@ -70,10 +69,25 @@ class Trainer:
             "bad_validations": 0,
         }
         if resume:
-            self._load_training_state(resume)
-        if main:
-            save_config(cfg, self.run_dir / "config.yaml")
+            self._load_training_state(resume.state)
         self.stop = StopFlag()
+        if main:
+            self._open_run(resume)
+
+    def _open_run(self, resume: start.Resume | None) -> None:
+        """Write the run's files once everything is checked, so a run that fails to start
+        writes nothing (not even its folder); remove what a killed run left half-written."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        count, size = start.remove_unfinished(self.run_dir)
+        if count:
+            self.log(
+                f"removed {count} unfinished checkpoint write(s) ({size / 1e6:.1f} MB) "
+                "left by a run killed while saving"
+            )
+        save_derived_splits(self.cfg.data, self.splits, self.run_dir)
+        if resume:
+            start.record_changes(self.run_dir, self.counters["step"], resume.changes, self.log)
+        save_config(self.cfg, self.run_dir / "config.yaml")
 
     # -- building the run ----------------------------------------------------------------
 
@@ -93,7 +107,7 @@ class Trainer:
         """The splits, the processor (fitted here, or from the state the run starts from), and
         the training and dev examples as ids."""
         cfg = self.cfg
-        splits = load_splits(cfg.data, self.run_dir if self.dist.is_main else None)
+        self.splits = splits = load_splits(cfg.data)
         self.processor = (
             Processor.from_state(cfg.data, start_state["processor"])
             if start_state

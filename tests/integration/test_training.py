@@ -63,7 +63,7 @@ def test_resume_refuses_a_different_model_config(tsv, tmp_path):
     with pytest.raises(UserError) as e:
         train(other, run, progress=False, log=quiet)
     assert str(run / "checkpoints" / "last.pt") in str(e.value)
-    assert "`model`" in str(e.value)
+    assert "model.hidden_size = 64, not 48" in str(e.value)
     # a changed `train` section (more steps) is fine: that is how a run is extended
     more = tiny_config(tsv, train={"max_steps": 4})
     assert train(more, run, progress=False, log=quiet)["steps"] == 4
