@@ -21,6 +21,7 @@ from .. import checkpoints
 from ..config import Config, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits, save_derived_splits
+from ..data.processor import dropped_summary
 from ..decoding.batched import decode_all
 from ..errors import Interrupted, UserError
 from ..evaluation import METRICS, is_better, perplexity, score
@@ -113,11 +114,16 @@ class Trainer:
             if start_state
             else Processor.fit(cfg.data, splits["train"])
         )
-        self.train_examples = self.processor.examples(splits["train"])
+        self.train_examples, dropped = self.processor.training_examples(splits["train"])
+        summary = dropped_summary(dropped, len(splits["train"]), cfg.data) if dropped else ""
         if not self.train_examples:
             raise UserError(
-                "no training pairs left after the length filter; raise data.max_src_len / max_tgt_len"
+                f"no training pairs left ({summary}); fix the data, or raise "
+                "data.max_src_len / max_tgt_len"
             )
+        if dropped:
+            fitted = "" if start_state else ", and the vocabularies are counted on them"
+            self.log(f"{summary}; training uses the {len(self.train_examples):,} kept{fitted}")
         self.dev_pairs = splits["dev"]
         self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
 
