@@ -68,6 +68,7 @@ class Trainer:
             "train_seconds": 0.0,
             "best": None,
             "bad_validations": 0,
+            "validated": 0,  # the step of the last validation
         }
         if resume:
             self._load_training_state(resume.state)
@@ -82,10 +83,13 @@ class Trainer:
         count, size = start.remove_unfinished(self.run_dir)
         if count:
             self.log(
-                f"removed {count} unfinished checkpoint write(s) ({size / 1e6:.1f} MB) "
+                f"removed {count} unfinished write(s) ({size / 1e6:.1f} MB) "
                 "left by a run killed while saving"
             )
         save_derived_splits(self.cfg.data, self.splits, self.run_dir)
+        redo = start.trim_metrics(self.run_dir, self.counters["step"])
+        if redo:
+            self.log(f"{start.METRICS}: {redo} line(s) past step {self.counters['step']} dropped")
         if resume:
             start.record_changes(self.run_dir, self.counters["step"], resume.changes, self.log)
         save_config(self.cfg, self.run_dir / "config.yaml")
@@ -181,7 +185,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.sampler.load_state_dict(state["sampler"])
-        self.counters = dict(state["counters"])
+        self.counters = {"validated": state["counters"]["step"], **state["counters"]}
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
@@ -310,7 +314,6 @@ class Trainer:
         else:
             c["bad_validations"] += 1
         self.schedule.validated(improved)
-        self.save_last()
         if self.cfg.train.keep_checkpoints:
             checkpoints.keep_recent(
                 self._model_state(),
@@ -318,8 +321,10 @@ class Trainer:
                 c["step"],
                 self.cfg.train.keep_checkpoints,
             )
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+        with open(self.run_dir / start.METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
+        c["validated"] = c["step"]
+        self.save_last()  # the commit point: a run killed before it redoes this validation
         shown = ", ".join(
             f"{k} {v:.4g}" for k, v in entry.items() if isinstance(v, float) and k != "lr"
         )
@@ -358,25 +363,13 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=1.0,
         )
-        stop = c["step"] >= total
+        stop = c["step"] >= total and not self._validation_missed()
         with finish_the_step(self.stop, self.log):
+            if self._validation_missed():  # stopped after a step that validates, before it
+                stop = self._validate_and_decide(None, total)
             while not stop:
                 train_loss = self._train_until_validation(bar, total)
-                early = self.validate(train_loss) if self.dist.is_main else False
-                early, out_of_time, halvings = distributed.from_main(
-                    [early, self._out_of_time(), self.schedule.plateau_halvings],
-                    self.dist,
-                    self.device,
-                )
-                if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
-                    self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
-                stop = bool(early or out_of_time) or c["step"] >= total
-                if early:
-                    self.log(f"early stop: no improvement in {self.cfg.train.patience} validations")
-                elif out_of_time and c["step"] < total:
-                    self.log(
-                        f"time limit reached (train.max_minutes = {self.cfg.train.max_minutes:g})"
-                    )
+                stop = self._validate_and_decide(train_loss, total)
         bar.close()
         return {
             "steps": c["step"],
@@ -384,6 +377,32 @@ class Trainer:
             "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
             f"best_dev_{self.cfg.train.metric}": c["best"],
         }
+
+    def _validation_missed(self) -> bool:
+        """The run was stopped (Ctrl-C, SIGTERM) right after a step that validates, before the
+        validation: a resume validates first, as the uninterrupted run did."""
+        c, every = self.counters, self.cfg.train.valid_every
+        if c["step"] == 0 or c["validated"] == c["step"]:
+            return False
+        grid = every if every else len(self.sampler)  # every N steps, or at each epoch's end
+        return c["step"] >= self.total_steps() or c["step"] % grid == 0
+
+    def _validate_and_decide(self, train_loss: float | None, total: int) -> bool:
+        """Validate (on rank 0) and decide, on every rank alike, whether training stops."""
+        c = self.counters
+        early = self.validate(train_loss) if self.dist.is_main else False
+        early, out_of_time, halvings = distributed.from_main(
+            [early, self._out_of_time(), self.schedule.plateau_halvings],
+            self.dist,
+            self.device,
+        )
+        if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
+            self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
+        if early:
+            self.log(f"early stop: no improvement in {self.cfg.train.patience} validations")
+        elif out_of_time and c["step"] < total:
+            self.log(f"time limit reached (train.max_minutes = {self.cfg.train.max_minutes:g})")
+        return bool(early or out_of_time) or c["step"] >= total
 
     def _train_until_validation(self, bar, total: int) -> float:
         """Steps up to the next validation point (epoch end or every `valid_every` steps, the

@@ -11,6 +11,8 @@ naming the key, both values and the fix: `last.pt`'s state was made with the old
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,6 +22,7 @@ from .. import checkpoints
 from ..config import PREPROCESSING, Config, config_to_dict
 from ..errors import UserError
 
+METRICS = "metrics.jsonl"  # in the run: one line per validation
 HISTORY = "config-history.jsonl"  # in the run: one line per resume that changed the config
 
 # The `train` keys a resume may change, and why the state in last.pt stays valid.
@@ -161,14 +164,41 @@ def record_changes(
 
 
 def remove_unfinished(run_dir: Path) -> tuple[int, int]:
-    """Delete the temp files of checkpoint writes a killed run left in its `checkpoints/`;
-    returns how many and their bytes. Only for the one process that writes the run."""
+    """Delete the temp files of checkpoint writes a killed run left in its `checkpoints/`
+    (and of its config.yaml or metrics.jsonl); returns how many and their bytes. Only for
+    the one process that writes the run."""
     count = size = 0
-    for tmp in checkpoints.unfinished(run_dir / "checkpoints"):
-        size += tmp.stat().st_size
-        tmp.unlink()
-        count += 1
+    fixed = [run_dir / f"{name}.tmp" for name in ("config.yaml", METRICS)]
+    for tmp in checkpoints.unfinished(run_dir / "checkpoints") + fixed:
+        if tmp.is_file():
+            size += tmp.stat().st_size
+            tmp.unlink()
+            count += 1
     return count, size
+
+
+def trim_metrics(run_dir: Path, step: int) -> int:
+    """Drop the lines of `metrics.jsonl` past `step` (the step the run starts from), and a
+    torn last line: a run killed after validating but before saving last.pt redoes that
+    validation, so its line must not stay twice. Returns how many lines were dropped."""
+    path = run_dir / METRICS
+    if not path.is_file():
+        return 0
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if _metrics_step(line) <= step]
+    if len(kept) < len(lines):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return len(lines) - len(kept)
+
+
+def _metrics_step(line: str) -> float:
+    """A metrics line's step; infinite for a line that is not whole (killed mid-write)."""
+    try:
+        return json.loads(line)["step"] if line.endswith("\n") else math.inf
+    except (ValueError, KeyError, TypeError):
+        return math.inf
 
 
 def init_state(cfg: Config, log: Callable[[str], None]) -> dict | None:

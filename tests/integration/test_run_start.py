@@ -120,10 +120,23 @@ def test_start_removes_what_a_checkpoint_write_killed_midway_left(tsv, run):
     (folder / "last.pt.abc123.tmp").write_bytes(b"x" * 1000)  # as checkpoints.save names them
     (folder / "best.pt.k9z.tmp").write_bytes(b"")
     (folder / "notes.tmp").write_bytes(b"not ours")
+    (run / "config.yaml.tmp").write_bytes(b"train: {")  # save_config's, killed mid-write
     logs = []
     train(
         tiny_config(tsv, train={"max_steps": 3, "epochs": 30}), run, progress=False, log=logs.append
     )
     assert checkpoints.unfinished(folder) == []
     assert (folder / "notes.tmp").exists()  # never delete what the run did not write
-    assert any("removed 2 unfinished checkpoint write(s) (0.0 MB)" in m for m in logs)
+    assert not (run / "config.yaml.tmp").exists()
+    assert any("removed 3 unfinished write(s) (0.0 MB)" in m for m in logs)
+
+
+def test_metrics_past_the_step_a_run_starts_from_are_dropped(tmp_path):
+    """A run killed after writing a validation's line but before saving last.pt redoes that
+    validation; its line (and a line torn by the kill) must not stay."""
+    lines = [json.dumps({"step": s, "dev_loss": 1.0}) + "\n" for s in (2, 4, 6)]
+    (tmp_path / start.METRICS).write_text("".join(lines) + '{"step": 8, "dev')
+    assert start.trim_metrics(tmp_path, 4) == 2
+    assert (tmp_path / start.METRICS).read_text() == "".join(lines[:2])
+    assert start.trim_metrics(tmp_path, 4) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [start.METRICS]
