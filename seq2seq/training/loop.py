@@ -46,7 +46,8 @@ def pick_device(local_rank: int = 0) -> torch.device:
 
 class Trainer:
     """One training run in `run_dir`; `run()` trains it. Built in the order the run needs:
-    runtime, data, model, sampler, distillation, optimiser, then a resume's state."""
+    runtime, data, model, sampler, distillation, optimiser, a resume's state; only then is
+    anything written in `run_dir` (`_open_run`)."""
 
     def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log):
         self.dist = distributed.init()
@@ -56,7 +57,9 @@ class Trainer:
         self._setup_runtime()
         resume = start.resume_state(cfg, self.run_dir)
         init = None if resume else start.init_state(cfg, self.log)
-        self._build_data(resume.state if resume else init or start.vocab_state(cfg, self.log))
+        splits = self._build_data(
+            resume.state if resume else init or start.vocab_state(cfg, self.log)
+        )
         self._build_model(init)
         self._build_sampler()
         self.teacher_targets = self._distillation_targets()
@@ -74,9 +77,9 @@ class Trainer:
             self._load_training_state(resume.state)
         self.stop = StopFlag()
         if main:
-            self._open_run(resume)
+            self._open_run(resume, splits)
 
-    def _open_run(self, resume: start.Resume | None) -> None:
+    def _open_run(self, resume: start.Resume | None, splits: dict) -> None:
         """Write the run's files once everything is checked, so a run that fails to start
         writes nothing (not even its folder); remove what a killed run left half-written."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,7 @@ class Trainer:
                 f"removed {count} unfinished write(s) ({size / 1e6:.1f} MB) "
                 "left by a run killed while saving"
             )
-        save_derived_splits(self.cfg.data, self.splits, self.run_dir)
+        save_derived_splits(self.cfg.data, splits, self.run_dir)
         redo = start.trim_metrics(self.run_dir, self.counters["step"])
         if redo:
             self.log(f"{start.METRICS}: {redo} line(s) past step {self.counters['step']} dropped")
@@ -108,11 +111,11 @@ class Trainer:
             self.log(self.precision.warning)
         self.amp = self.precision.autocast_dtype
 
-    def _build_data(self, start_state: dict | None) -> None:
-        """The splits, the processor (fitted here, or from the state the run starts from), and
-        the training and dev examples as ids."""
+    def _build_data(self, start_state: dict | None) -> dict:
+        """The processor (fitted here, or from the state the run starts from), and the
+        training and dev examples as ids; returns the splits' text."""
         cfg = self.cfg
-        self.splits = splits = load_splits(cfg.data)
+        splits = load_splits(cfg.data)
         self.processor = (
             Processor.from_state(cfg.data, start_state["processor"])
             if start_state
@@ -130,6 +133,7 @@ class Trainer:
             self.log(f"{summary}; training uses the {len(self.train_examples):,} kept{fitted}")
         self.dev_pairs = splits["dev"]
         self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
+        return splits
 
     def _build_model(self, init: dict | None) -> None:
         """The model (with `train.init_from`'s weights), on the device; `self.net` is what
