@@ -54,6 +54,8 @@ class Trainer:
         main = self.dist.is_main
         self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
         self.log = log if main else (lambda *a, **k: None)
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise UserError(f"{self.run_dir}: a file, not a run directory; pass another --out")
         self._setup_runtime()
         resume = start.resume_state(cfg, self.run_dir)
         init = None if resume else start.init_state(cfg, self.log)

@@ -115,6 +115,14 @@ def test_a_run_that_fails_to_start_writes_nothing(tsv, tmp_path, existing):
     assert existing or not (tmp_path / "runs").exists()
 
 
+def test_a_file_as_the_run_directory_is_one_line(tsv, tmp_path):
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    with pytest.raises(UserError, match="notes.txt: a file, not a run directory"):
+        train(tiny_config(tsv), out, progress=False, log=quiet)
+    assert out.read_text() == "mine"
+
+
 def test_start_removes_what_a_checkpoint_write_killed_midway_left(tsv, run):
     folder = run / "checkpoints"
     (folder / "last.pt.abc123.tmp").write_bytes(b"x" * 1000)  # as checkpoints.save names them
