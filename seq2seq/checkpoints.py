@@ -13,6 +13,7 @@ Training writes checkpoints; the translator and distillation read them through `
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,16 @@ from torch import nn
 from .config import PREPROCESSING, Config, config_from_dict
 from .errors import UserError
 from .models import build_model
+from .vocab import SPECIALS
 
 FORMAT_VERSION = 1
+PARTS = ("config", "processor", "model")  # in every checkpoint; last.pt adds the training state
+PROCESSOR_PARTS = ("src_vocab", "tgt_vocab", "src_spm", "tgt_spm")  # Processor.state()
 
 
 def save(obj: dict, path: str | Path) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over `path`."""
+    """Write to a temp file in the same folder (`NAME.XXXX.tmp`), fsync, then rename over
+    `path`. A process killed meanwhile leaves the temp file: see `unfinished`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -43,21 +48,94 @@ def save(obj: dict, path: str | Path) -> None:
         raise
 
 
+def unfinished(folder: str | Path) -> list[Path]:
+    """The temp files of checkpoint writes in `folder` that never finished (a killed run's)."""
+    return sorted(Path(folder).glob("*.pt.*.tmp"))
+
+
 def load(path: str | Path, map_location="cpu") -> dict:
+    """The one safe checkpoint reader: `torch.load(weights_only=True)`, so loading never runs
+    code from the file, and every way a file can fail (missing, a directory, unreadable,
+    empty, truncated, not torch's, refused by the safe loader, not ours, another format) is
+    a one-line `UserError` naming `path`."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise UserError(
+            f"{path}: a directory, not a checkpoint file; pass a .pt file such as "
+            f"{path / 'checkpoints' / 'best.pt'}"
+        )
+    if not path.exists():
         raise UserError(f"{path}: checkpoint not found; train a model first or check the path")
+    return _checked(_torch_load(path, map_location), path)
+
+
+def _torch_load(path: Path, map_location) -> object:
+    retry = "use another checkpoint of the run (best.pt, step-N.pt) or retrain"
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
+        f = open(path, "rb")
+    except PermissionError:
         raise UserError(
-            f"{path}: not a seq2seq checkpoint ({str(e).splitlines()[0][:120]})"
+            f"{path}: cannot be read (permission denied); make it readable or copy it"
         ) from None
-    if not isinstance(ckpt, dict) or ckpt.get("format_version") != FORMAT_VERSION:
+    except OSError as e:
+        raise UserError(f"{path}: cannot be read ({_reason(e)}); check the path") from None
+    with f:
+        if not f.read(1):
+            raise UserError(f"{path}: an empty file (0 bytes), not a checkpoint; {retry}")
+        f.seek(0)
+        try:
+            return torch.load(f, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError:  # torch's safe loader refused it: never quote its advice
+            raise UserError(
+                f"{path}: not a safe seq2seq checkpoint (damaged, or it holds Python objects "
+                "that could run code when loaded); it was not loaded: use one seq2seq wrote"
+            ) from None
+        except Exception as e:  # what torch's reader met: RuntimeError, EOFError, OSError, ...
+            raise UserError(
+                f"{path}: truncated, damaged or not a torch checkpoint ({_reason(e)}); {retry}"
+            ) from None
+
+
+def _reason(e: BaseException) -> str:
+    """The exception's type and first line, for a one-line message (torch's advice left out)."""
+    first = next(iter(str(e).splitlines()), "").strip()
+    if not first or "weights_only" in first:
+        return type(e).__name__
+    return f"{type(e).__name__}: {first[:100]}"
+
+
+def _checked(ckpt: object, path: Path) -> dict:
+    """`ckpt` if it is a seq2seq checkpoint of this format with its three parts."""
+    if not isinstance(ckpt, dict) or "format_version" not in ckpt:
         raise UserError(
-            f"{path}: not a seq2seq checkpoint of format {FORMAT_VERSION}; retrain or convert it"
+            f"{path}: a torch file but not a seq2seq checkpoint (no format_version); "
+            "pass a checkpoint `seq2seq train` wrote"
+        )
+    if ckpt["format_version"] != FORMAT_VERSION:
+        raise UserError(
+            f"{path}: checkpoint format {ckpt['format_version']!r}, but this seq2seq reads "
+            f"format {FORMAT_VERSION}; use the seq2seq version that wrote it, or retrain"
+        )
+    missing = [k for k in PARTS if not isinstance(ckpt.get(k), dict)]
+    if missing:
+        raise UserError(
+            f"{path}: a seq2seq checkpoint without its {', '.join(missing)}; damaged or "
+            "written by another program: use another checkpoint or retrain"
         )
     return ckpt
+
+
+def saved_config(ckpt: dict, path: str | Path) -> Config:
+    """A loaded checkpoint's config, through the config classes (keys added since it was
+    written read as their defaults); one line naming `path` if it does not load."""
+    try:
+        return config_from_dict(ckpt["config"], source=str(path))
+    except (UserError, TypeError, ValueError) as e:
+        detail = str(e).removeprefix(f"{path}: ")
+        raise UserError(
+            f"{path}: its saved config does not load ({detail}); written by another version "
+            "of seq2seq, or damaged: use the version that wrote it, or retrain"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -72,11 +150,21 @@ class Checkpoint:
 
 
 def read(run_or_file: str | Path, which: str = "best") -> Checkpoint:
-    """The checkpoint of a run directory (its `which`, else last) or of a checkpoint file."""
+    """The checkpoint of a run directory (its `which`, else last) or of a checkpoint file;
+    a broken config or tokenizer part is a one-line error naming the file."""
     path = find(run_or_file, which)
     raw = load(path)
-    cfg = config_from_dict(raw["config"], source=str(path))
-    return Checkpoint(str(path), cfg, raw["processor"], raw["model"])
+    cfg = saved_config(raw, path)
+    processor = raw["processor"]
+    vocabs = [processor.get(k) for k in ("src_vocab", "tgt_vocab")]
+    if any(k not in processor for k in PROCESSOR_PARTS) or not all(
+        isinstance(v, list) and tuple(v[: len(SPECIALS)]) == SPECIALS for v in vocabs
+    ):
+        raise UserError(
+            f"{path}: its tokenizers or vocabularies are missing or damaged; "
+            "use another checkpoint or retrain"
+        )
+    return Checkpoint(str(path), cfg, processor, raw["model"])
 
 
 def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> nn.Module:
@@ -86,7 +174,7 @@ def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> nn.Modul
     )
     try:
         model.load_state_dict(ckpt.weights)
-    except RuntimeError:
+    except (RuntimeError, TypeError, AttributeError):  # wrong shapes or names, or not tensors
         raise UserError(
             f"{ckpt.source}: its weights do not fit the model its config describes "
             "(written by another version of seq2seq?); retrain or convert it"

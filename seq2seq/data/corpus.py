@@ -20,7 +20,7 @@ def read_split(split: SplitConfig) -> Pairs:
     return read_tsv(split.tsv) if split.tsv else read_parallel(split.src, split.tgt)
 
 
-def load_splits(cfg: DataConfig, run_dir: str | Path | None = None) -> dict[str, Pairs]:
+def load_splits(cfg: DataConfig) -> dict[str, Pairs]:
     """{'train': pairs, 'dev': pairs, 'test': pairs}; dev/test may be empty."""
     if cfg.dataset == "cmudict":
         train = cmudict.load(cfg.cmudict.path, strip_stress=cfg.cmudict.strip_stress)
@@ -28,15 +28,18 @@ def load_splits(cfg: DataConfig, run_dir: str | Path | None = None) -> dict[str,
         train = read_split(cfg.train)
     dev = read_split(cfg.dev) if cfg.dev else []
     test = read_split(cfg.test) if cfg.test else []
-    derived = cfg.dev_fraction > 0 or cfg.test_fraction > 0 or cfg.dataset != "files"
     if cfg.dev_fraction > 0 or cfg.test_fraction > 0:
         train, dev_part, test_part = group_split(
             train, dev=cfg.dev_fraction, test=cfg.test_fraction, seed=cfg.split_seed
         )
         dev, test = dev or dev_part, test or test_part
-    splits = {"train": train, "dev": dev, "test": test}
-    if derived and run_dir is not None:
+    return {"train": train, "dev": dev, "test": test}
+
+
+def save_derived_splits(cfg: DataConfig, splits: dict[str, Pairs], run_dir: str | Path) -> None:
+    """Write the splits as train.tsv / dev.tsv / test.tsv in the run when they were derived
+    (held out by a fraction, or from a built-in dataset), so the run keeps its data."""
+    if cfg.dev_fraction > 0 or cfg.test_fraction > 0 or cfg.dataset != "files":
         for name, pairs in splits.items():
             if pairs:
                 write_tsv(Path(run_dir) / f"{name}.tsv", pairs)
-    return splits

@@ -6,10 +6,14 @@ and rebuilt by the translator, so training and inference can never disagree.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..config import DataConfig
 from ..vocab import Vocabulary
 from .tokenizers import Tokenizer
-from .transforms import reverse_source, within_length
+from .transforms import drop_reason, reverse_source
+
+Example = tuple[list[int], list[int]]  # (source ids, target ids)
 
 
 class Processor:
@@ -27,15 +31,22 @@ class Processor:
 
     @classmethod
     def fit(cls, cfg: DataConfig, pairs: list[tuple[str, str]]) -> Processor:
-        src_tok = Tokenizer(cfg.src_tokenizer).fit(s for s, _ in pairs)
-        tgt_tok = Tokenizer(cfg.tgt_tokenizer).fit(t for _, t in pairs)
+        """Tokenizers and vocabularies counted on the pairs training keeps
+        (`training_examples`): a token found only in a blank, one-sided or over-long pair
+        gets no id. Sentencepiece learns from the two-sided pairs, as a pair's length in its
+        pieces is known only once it is trained."""
+        two_sided = [(s, t) for s, t in pairs if s.split() and t.split()]
+        src_tok = Tokenizer(cfg.src_tokenizer).fit(s for s, _ in two_sided)
+        tgt_tok = Tokenizer(cfg.tgt_tokenizer).fit(t for _, t in two_sided)
+        tokens = [(src_tok.tokenize(s), tgt_tok.tokenize(t)) for s, t in two_sided]
+        kept = [p for p in tokens if not drop_reason(*p, cfg.max_src_len, cfg.max_tgt_len)]
         src_vocab = Vocabulary.build(
-            (src_tok.tokenize(s) for s, _ in pairs),
+            (s for s, _ in kept),
             max_size=cfg.src_tokenizer.max_vocab,
             min_freq=cfg.src_tokenizer.min_freq,
         )
         tgt_vocab = Vocabulary.build(
-            (tgt_tok.tokenize(t) for _, t in pairs),
+            (t for _, t in kept),
             max_size=cfg.tgt_tokenizer.max_vocab,
             min_freq=cfg.tgt_tokenizer.min_freq,
         )
@@ -73,11 +84,33 @@ class Processor:
     def decode_tgt(self, ids) -> str:
         return self.tgt_tok.detokenize(self.tgt_vocab.decode(ids))
 
-    def examples(self, pairs, *, filter_length: bool = True) -> list[tuple[list[int], list[int]]]:
-        """Pairs of text -> pairs of ids; training drops empty and over-long pairs."""
-        out = []
+    def examples(self, pairs, *, filter_length: bool = True) -> list[Example]:
+        """Pairs of text -> pairs of ids; training drops blank, one-sided and over-long pairs."""
+        if filter_length:
+            return self.training_examples(pairs)[0]
+        return [(self.encode_src(s), self.encode_tgt(t)) for s, t in pairs]
+
+    def training_examples(self, pairs) -> tuple[list[Example], dict[str, int]]:
+        """The pairs training keeps, as ids (the pairs `fit` counts the vocabularies on), and
+        how many it drops for each reason of `transforms.drop_reason`."""
+        kept, dropped = [], Counter()
         for s, t in pairs:
             ex = (self.encode_src(s), self.encode_tgt(t))
-            if not filter_length or within_length(*ex, self.cfg.max_src_len, self.cfg.max_tgt_len):
-                out.append(ex)
-        return out
+            reason = drop_reason(*ex, self.cfg.max_src_len, self.cfg.max_tgt_len)
+            if reason:
+                dropped[reason] += 1
+            else:
+                kept.append(ex)
+        return kept, dict(dropped)
+
+
+def dropped_summary(dropped: dict[str, int], total: int, cfg: DataConfig) -> str:
+    """One line: how many of the `total` training pairs were dropped, for which reasons."""
+    names = {
+        "blank": "blank",
+        "one-sided": "with one side empty",
+        "too long": f"longer than data.max_src_len {cfg.max_src_len} / "
+        f"max_tgt_len {cfg.max_tgt_len} tokens",
+    }
+    reasons = ", ".join(f"{n} {names[r]}" for r, n in dropped.items())
+    return f"dropped {sum(dropped.values())} of {total} training pairs: {reasons}"

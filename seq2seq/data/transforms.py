@@ -10,6 +10,18 @@ def reverse_source(tokens: Sequence[str]) -> list[str]:
     return list(reversed(tokens))
 
 
+def drop_reason(src: Sequence, tgt: Sequence, max_src: int, max_tgt: int) -> str | None:
+    """Why training drops a pair of token lists ("blank", "one-sided", "too long"); None
+    for a pair it keeps."""
+    if not src and not tgt:
+        return "blank"
+    if not src or not tgt:
+        return "one-sided"
+    if len(src) > max_src or len(tgt) > max_tgt:
+        return "too long"
+    return None
+
+
 def within_length(src: Sequence, tgt: Sequence, max_src: int, max_tgt: int) -> bool:
     """Training pairs kept: both sides non-empty and within the limits."""
-    return 0 < len(src) <= max_src and 0 < len(tgt) <= max_tgt
+    return drop_reason(src, tgt, max_src, max_tgt) is None

@@ -20,7 +20,8 @@ from tqdm import tqdm
 from .. import checkpoints
 from ..config import Config, config_to_dict, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
-from ..data.corpus import load_splits
+from ..data.corpus import load_splits, save_derived_splits
+from ..data.processor import dropped_summary
 from ..decoding.batched import decode_all
 from ..errors import Interrupted, UserError
 from ..evaluation import METRICS, is_better, perplexity, score
@@ -45,18 +46,22 @@ def pick_device(local_rank: int = 0) -> torch.device:
 
 class Trainer:
     """One training run in `run_dir`; `run()` trains it. Built in the order the run needs:
-    runtime, data, model, sampler, distillation, optimiser, then a resume's state."""
+    runtime, data, model, sampler, distillation, optimiser, a resume's state; only then is
+    anything written in `run_dir` (`_open_run`)."""
 
     def __init__(self, cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log):
         self.dist = distributed.init()
         main = self.dist.is_main
         self.cfg, self.run_dir, self.show_progress = cfg, Path(run_dir), progress and main
         self.log = log if main else (lambda *a, **k: None)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise UserError(f"{self.run_dir}: a file, not a run directory; pass another --out")
         self._setup_runtime()
         resume = start.resume_state(cfg, self.run_dir)
         init = None if resume else start.init_state(cfg, self.log)
-        self._build_data(resume or init or start.vocab_state(cfg, self.log))
+        splits = self._build_data(
+            resume.state if resume else init or start.vocab_state(cfg, self.log)
+        )
         self._build_model(init)
         self._build_sampler()
         self.teacher_targets = self._distillation_targets()
@@ -68,12 +73,31 @@ class Trainer:
             "train_seconds": 0.0,
             "best": None,
             "bad_validations": 0,
+            "validated": 0,  # the step of the last validation
         }
         if resume:
-            self._load_training_state(resume)
-        if main:
-            save_config(cfg, self.run_dir / "config.yaml")
+            self._load_training_state(resume.state)
         self.stop = StopFlag()
+        if main:
+            self._open_run(resume, splits)
+
+    def _open_run(self, resume: start.Resume | None, splits: dict) -> None:
+        """Write the run's files once everything is checked, so a run that fails to start
+        writes nothing (not even its folder); remove what a killed run left half-written."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        count, size = start.remove_unfinished(self.run_dir)
+        if count:
+            self.log(
+                f"removed {count} unfinished write(s) ({size / 1e6:.1f} MB) "
+                "left by a run killed while saving"
+            )
+        save_derived_splits(self.cfg.data, splits, self.run_dir)
+        redo = start.trim_metrics(self.run_dir, self.counters["step"])
+        if redo:
+            self.log(f"{start.METRICS}: {redo} line(s) past step {self.counters['step']} dropped")
+        if resume:
+            start.record_changes(self.run_dir, self.counters["step"], resume.changes, self.log)
+        save_config(self.cfg, self.run_dir / "config.yaml")
 
     # -- building the run ----------------------------------------------------------------
 
@@ -89,23 +113,29 @@ class Trainer:
             self.log(self.precision.warning)
         self.amp = self.precision.autocast_dtype
 
-    def _build_data(self, start_state: dict | None) -> None:
-        """The splits, the processor (fitted here, or from the state the run starts from), and
-        the training and dev examples as ids."""
+    def _build_data(self, start_state: dict | None) -> dict:
+        """The processor (fitted here, or from the state the run starts from), and the
+        training and dev examples as ids; returns the splits' text."""
         cfg = self.cfg
-        splits = load_splits(cfg.data, self.run_dir if self.dist.is_main else None)
+        splits = load_splits(cfg.data)
         self.processor = (
             Processor.from_state(cfg.data, start_state["processor"])
             if start_state
             else Processor.fit(cfg.data, splits["train"])
         )
-        self.train_examples = self.processor.examples(splits["train"])
+        self.train_examples, dropped = self.processor.training_examples(splits["train"])
+        summary = dropped_summary(dropped, len(splits["train"]), cfg.data) if dropped else ""
         if not self.train_examples:
             raise UserError(
-                "no training pairs left after the length filter; raise data.max_src_len / max_tgt_len"
+                f"no training pairs left ({summary}); fix the data, or raise "
+                "data.max_src_len / max_tgt_len"
             )
+        if dropped:
+            fitted = "" if start_state else ", and the vocabularies are counted on them"
+            self.log(f"{summary}; training uses the {len(self.train_examples):,} kept{fitted}")
         self.dev_pairs = splits["dev"]
         self.dev_examples = self.processor.examples(self.dev_pairs, filter_length=False)
+        return splits
 
     def _build_model(self, init: dict | None) -> None:
         """The model (with `train.init_from`'s weights), on the device; `self.net` is what
@@ -161,7 +191,7 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.sampler.load_state_dict(state["sampler"])
-        self.counters = dict(state["counters"])
+        self.counters = {"validated": state["counters"]["step"], **state["counters"]}
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
@@ -290,7 +320,6 @@ class Trainer:
         else:
             c["bad_validations"] += 1
         self.schedule.validated(improved)
-        self.save_last()
         if self.cfg.train.keep_checkpoints:
             checkpoints.keep_recent(
                 self._model_state(),
@@ -298,8 +327,10 @@ class Trainer:
                 c["step"],
                 self.cfg.train.keep_checkpoints,
             )
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
+        with open(self.run_dir / start.METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
+        c["validated"] = c["step"]
+        self.save_last()  # the commit point: a run killed before it redoes this validation
         shown = ", ".join(
             f"{k} {v:.4g}" for k, v in entry.items() if isinstance(v, float) and k != "lr"
         )
@@ -338,25 +369,13 @@ class Trainer:
             dynamic_ncols=True,
             mininterval=1.0,
         )
-        stop = c["step"] >= total
+        stop = c["step"] >= total and not self._validation_missed()
         with finish_the_step(self.stop, self.log):
+            if self._validation_missed():  # stopped after a step that validates, before it
+                stop = self._validate_and_decide(None, total)
             while not stop:
                 train_loss = self._train_until_validation(bar, total)
-                early = self.validate(train_loss) if self.dist.is_main else False
-                early, out_of_time, halvings = distributed.from_main(
-                    [early, self._out_of_time(), self.schedule.plateau_halvings],
-                    self.dist,
-                    self.device,
-                )
-                if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
-                    self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
-                stop = bool(early or out_of_time) or c["step"] >= total
-                if early:
-                    self.log(f"early stop: no improvement in {self.cfg.train.patience} validations")
-                elif out_of_time and c["step"] < total:
-                    self.log(
-                        f"time limit reached (train.max_minutes = {self.cfg.train.max_minutes:g})"
-                    )
+                stop = self._validate_and_decide(train_loss, total)
         bar.close()
         return {
             "steps": c["step"],
@@ -364,6 +383,32 @@ class Trainer:
             "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
             f"best_dev_{self.cfg.train.metric}": c["best"],
         }
+
+    def _validation_missed(self) -> bool:
+        """The run was stopped (Ctrl-C, SIGTERM) right after a step that validates, before the
+        validation: a resume validates first, as the uninterrupted run did."""
+        c, every = self.counters, self.cfg.train.valid_every
+        if c["step"] == 0 or c["validated"] == c["step"]:
+            return False
+        grid = every if every else len(self.sampler)  # every N steps, or at each epoch's end
+        return c["step"] >= self.total_steps() or c["step"] % grid == 0
+
+    def _validate_and_decide(self, train_loss: float | None, total: int) -> bool:
+        """Validate (on rank 0) and decide, on every rank alike, whether training stops."""
+        c = self.counters
+        early = self.validate(train_loss) if self.dist.is_main else False
+        early, out_of_time, halvings = distributed.from_main(
+            [early, self._out_of_time(), self.schedule.plateau_halvings],
+            self.dist,
+            self.device,
+        )
+        if halvings != self.schedule.plateau_halvings:  # follow rank 0's plateau decisions
+            self.schedule.load_state_dict({"plateau_halvings": int(halvings)})
+        if early:
+            self.log(f"early stop: no improvement in {self.cfg.train.patience} validations")
+        elif out_of_time and c["step"] < total:
+            self.log(f"time limit reached (train.max_minutes = {self.cfg.train.max_minutes:g})")
+        return bool(early or out_of_time) or c["step"] >= total
 
     def _train_until_validation(self, bar, total: int) -> float:
         """Steps up to the next validation point (epoch end or every `valid_every` steps, the

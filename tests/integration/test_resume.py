@@ -3,6 +3,7 @@ uninterrupted run, whether the stop came from a step budget or from Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import signal
 
 import pytest
@@ -186,3 +187,57 @@ def test_a_checkpoint_from_before_a_new_config_key_still_resumes(data, uninterru
     torch.save(ckpt, run / "checkpoints" / "last.pt")
     assert train(resume_config(data, N), run, progress=False, log=quiet)["steps"] == N
     assert_same_params(model_params(run / "checkpoints" / "last.pt"), uninterrupted)
+
+
+@pytest.mark.parametrize(("valid_every", "stop_at"), [(3, 3), (0, 4)])  # 4 = an epoch's end
+def test_a_stop_right_after_a_validating_step_validates_on_resume(
+    data, tmp_path, monkeypatch, valid_every, stop_at
+):
+    """Ctrl-C after a step that validates saved last.pt before the validation, and the resume
+    went on training: that validation (its line, best.pt, the plateau schedule's count) was
+    lost. Now the resume validates first, as the uninterrupted run did."""
+
+    def config():
+        train_tsv, dev_tsv = data
+        return tiny_config(
+            train_tsv,
+            dev_tsv,
+            model={"layers": 1, "hidden_size": 32, "emb_size": 16, "dropout": 0.3},
+            train={
+                "batch_size": 6,
+                "max_steps": 8,
+                "valid_every": valid_every,
+                "metric": "loss",
+                "schedule": "plateau",
+                "lr": 0.01,
+            },
+        )
+
+    whole = tmp_path / "whole"
+    train(config(), whole, progress=False, log=quiet)
+    original = Trainer.train_step
+
+    def step_then_ctrl_c(self, batch, indices=None):
+        loss = original(self, batch, indices)
+        if self.counters["step"] + 1 == stop_at:
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        return loss
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_ctrl_c)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted, match=f"interrupted at step {stop_at}"):
+        train(config(), run, progress=False, log=quiet)
+    monkeypatch.setattr(Trainer, "train_step", original)
+    train(config(), run, progress=False, log=quiet)
+
+    def validations(r):
+        return [
+            {k: v for k, v in json.loads(x).items() if k != "train_loss"}  # over steps trained
+            for x in (r / "metrics.jsonl").read_text().splitlines()
+        ]
+
+    assert validations(run) == validations(whole)
+    assert_same_params(
+        model_params(run / "checkpoints" / "last.pt"),
+        model_params(whole / "checkpoints" / "last.pt"),
+    )

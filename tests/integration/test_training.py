@@ -8,8 +8,9 @@ import random
 
 import pytest
 import torch
-from helpers import make_pairs, tiny_config, write_pairs
+from helpers import make_pairs, tiny_config, tiny_config_dict, write_pairs
 
+from seq2seq.config import config_from_dict
 from seq2seq.data.io import read_tsv
 from seq2seq.errors import UserError
 from seq2seq.training import train
@@ -63,7 +64,7 @@ def test_resume_refuses_a_different_model_config(tsv, tmp_path):
     with pytest.raises(UserError) as e:
         train(other, run, progress=False, log=quiet)
     assert str(run / "checkpoints" / "last.pt") in str(e.value)
-    assert "`model`" in str(e.value)
+    assert "model.hidden_size = 64, not 48" in str(e.value)
     # a changed `train` section (more steps) is fine: that is how a run is extended
     more = tiny_config(tsv, train={"max_steps": 4})
     assert train(more, run, progress=False, log=quiet)["steps"] == 4
@@ -126,3 +127,23 @@ def test_init_from_refuses_a_different_model_shape(tsv, tmp_path):
     cfg = tiny_config(tsv, model={"hidden_size": 48}, train={"init_from": str(base)})
     with pytest.raises(UserError, match=r"model\.hidden_size"):
         Trainer(cfg, tmp_path / "tuned", log=quiet)
+
+
+def test_dropped_training_pairs_are_counted_in_one_log_line(tmp_path):
+    pairs = make_pairs(20, seed=2)
+    extra = [("", ""), ("abc", ""), ("", "XYZ"), ("a" * 30, "Q")]  # Q only in an over-long pair
+    (tmp_path / "train.src").write_text("".join(f"{s}\n" for s, _ in pairs + extra))
+    (tmp_path / "train.tgt").write_text("".join(f"{t}\n" for _, t in pairs + extra))
+    raw = tiny_config_dict("unused", data={"max_src_len": 20}, train={"max_steps": 1})
+    raw["data"]["train"] = {"src": str(tmp_path / "train.src"), "tgt": str(tmp_path / "train.tgt")}
+    logs = []
+    run = tmp_path / "run"
+    train(config_from_dict(raw), run, progress=False, log=logs.append)
+    (line,) = [m for m in logs if m.startswith("dropped")]
+    assert line == (
+        "dropped 4 of 24 training pairs: 1 blank, 2 with one side empty, 1 longer than "
+        "data.max_src_len 20 / max_tgt_len 100 tokens; training uses the 20 kept, and the "
+        "vocabularies are counted on them"
+    )
+    vocab = torch.load(run / "checkpoints" / "last.pt", weights_only=True)["processor"]
+    assert "Q" not in vocab["tgt_vocab"]

@@ -49,7 +49,7 @@ def test_failed_save_leaves_old_file_and_no_temp(tmp_path):
 def test_load_rejects_a_random_file(tmp_path):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(bytes(range(256)) * 10)
-    with pytest.raises(UserError, match="junk.pt: not a seq2seq checkpoint"):
+    with pytest.raises(UserError, match="junk.pt: not a safe seq2seq checkpoint"):
         checkpoints.load(junk)
 
 
@@ -126,3 +126,120 @@ def test_keep_recent_keeps_the_last_n_and_average_cli_uses_them(tmp_path, capsys
         assert torch.allclose(avg["model"][k], (a["model"][k] + b["model"][k]) / 2)
     assert main(["average", str(tmp_path / "empty")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+# -- the one safe reader: every broken file is one line naming it ---------------------------
+
+
+class _RunsCode:
+    """Pickles as a call of os.getcwd: what an unsafe checkpoint smuggles in."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.getcwd, ())
+
+
+def _torch_bytes(obj) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def _good_bytes() -> bytes:
+    return _torch_bytes({**_ckpt(), "format_version": checkpoints.FORMAT_VERSION})
+
+
+BROKEN = {
+    "empty": (lambda: b"", "an empty file"),
+    "truncated": (lambda: _good_bytes()[: len(_good_bytes()) // 2], "truncated"),
+    "text": (lambda: b"hello, not a checkpoint\n", "not a torch checkpoint"),
+    "pickle with code": (lambda: _torch_bytes({"x": _RunsCode()}), "not a safe seq2seq"),
+    "plain pickle": (lambda: pickle.dumps({"model": {}}), "not a safe seq2seq"),
+    "a list": (lambda: _torch_bytes([1, 2]), "not a seq2seq checkpoint"),
+    "another format": (
+        lambda: _torch_bytes({**_ckpt(), "format_version": 99}),
+        "checkpoint format 99",
+    ),
+    "no model": (
+        lambda: _torch_bytes({"config": {}, "processor": {}, "format_version": 1}),
+        "without its model",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_load_refuses_a_broken_file_in_one_line_naming_it(tmp_path, kind):
+    make, says = BROKEN[kind]
+    path = tmp_path / "broken.pt"
+    path.write_bytes(make())
+    with pytest.raises(UserError) as e:
+        checkpoints.load(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: ") and says in message
+    assert "\n" not in message
+    assert "weights_only" not in message  # torch's advice to turn the safety off is not quoted
+
+
+def test_load_refuses_a_directory(tmp_path):
+    with pytest.raises(UserError, match="a directory, not a checkpoint file"):
+        checkpoints.load(tmp_path)
+
+
+def test_load_refuses_an_unreadable_file(tmp_path, monkeypatch):
+    path = tmp_path / "ck.pt"
+    checkpoints.save(_ckpt(), path)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("builtins.open", denied)  # chmod does not stop root, who runs CI here
+    with pytest.raises(UserError, match=r"ck.pt: cannot be read \(permission denied\)"):
+        checkpoints.load(path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda c: c["config"].update(model={"layers": "four"}),
+        lambda c: c["config"].update(model={"type": ["rnn"]}),
+        lambda c: c["config"].update(nonsense=1),
+        lambda c: c["processor"].pop("tgt_vocab"),
+        lambda c: c["processor"].update(src_vocab="abc"),
+    ],
+)
+def test_read_refuses_a_broken_config_or_vocabulary(tmp_path, damage):
+    ckpt = _ckpt()
+    ckpt["processor"] = {
+        "src_vocab": ["<pad>", "<unk>", "<s>", "</s>", "a"],
+        "tgt_vocab": ["<pad>", "<unk>", "<s>", "</s>", "b"],
+        "src_spm": None,
+        "tgt_spm": None,
+    }
+    checkpoints.save(ckpt, tmp_path / "good.pt")
+    assert checkpoints.read(tmp_path / "good.pt").config.model.layers == 2
+    damage(ckpt)
+    checkpoints.save(ckpt, tmp_path / "bad.pt")
+    with pytest.raises(UserError) as e:
+        checkpoints.read(tmp_path / "bad.pt")
+    assert str(e.value).startswith(f"{tmp_path / 'bad.pt'}: ") and "\n" not in str(e.value)
+
+
+def test_a_zero_byte_checkpoint_is_one_line_in_translate_average_and_load(tmp_path, capsys):
+    import seq2seq
+    from seq2seq.cli import main
+
+    folder = tmp_path / "run" / "checkpoints"
+    folder.mkdir(parents=True)
+    (folder / "best.pt").write_bytes(b"")
+    (folder / "step-00000010.pt").write_bytes(b"")
+    src = tmp_path / "in.txt"
+    src.write_text("abc\n")
+    with pytest.raises(UserError, match="an empty file"):
+        seq2seq.load(tmp_path / "run")
+    assert main(["translate", "--model", str(tmp_path / "run"), "--input", str(src)]) == 2
+    assert main(["average", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and err.count("an empty file") == 2

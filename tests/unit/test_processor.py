@@ -51,3 +51,29 @@ def test_examples_filter_by_length():
     kept = proc.examples(PAIRS + [("", "X")])
     assert len(kept) == 2  # "ab c" is 4 characters; "" is empty
     assert len(proc.examples(PAIRS + [("", "X")], filter_length=False)) == 4
+
+
+def test_the_vocabularies_count_only_the_pairs_training_keeps():
+    """Blank, one-sided and over-long pairs were dropped from training while their tokens
+    still got ids; now a token seen only in a dropped pair is unknown."""
+    cfg = _cfg(
+        src_tokenizer=TokenizerConfig(kind="word"),
+        tgt_tokenizer=TokenizerConfig(kind="word"),
+        max_src_len=3,
+        max_tgt_len=3,
+    )
+    kept = [("a b", "x y"), ("b c", "y z")]
+    dropped = [
+        ("  ", ""),  # blank
+        ("lonely", ""),  # one-sided: the source has words
+        ("", "orphan"),
+        ("a b c toolong", "x"),  # 4 source words
+        ("a", "x y z wordy"),  # 4 target words
+    ]
+    proc = Processor.fit(cfg, kept + dropped)
+    assert proc.src_vocab.itos[4:] == ["b", "a", "c"]
+    assert proc.tgt_vocab.itos[4:] == ["y", "x", "z"]
+    examples, why = proc.training_examples(kept + dropped)
+    assert examples == proc.examples(kept)
+    assert len(examples) == 2
+    assert why == {"blank": 1, "one-sided": 2, "too long": 2}
