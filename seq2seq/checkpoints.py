@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def _torch_load(path: Path, map_location) -> object:
             raise UserError(f"{path}: an empty file (0 bytes), not a checkpoint; {retry}")
         f.seek(0)
         try:
-            return torch.load(f, map_location=map_location, weights_only=True)
+            with warnings.catch_warnings():  # torch's notes on foreign pickles: the error says it
+                warnings.simplefilter("ignore")
+                return torch.load(f, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError:  # torch's safe loader refused it: never quote its advice
             raise UserError(
                 f"{path}: not a safe seq2seq checkpoint (damaged, or it holds Python objects "
