@@ -565,3 +565,28 @@ def test_a_full_disk_leaves_no_partial_output(world, tmp_path, monkeypatch, capf
     _, err = capfd.readouterr()
     assert code == 2 and err.strip().splitlines()[-1].endswith("No space left on device)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_stops_decoding_promptly(world, tmp_path):
+    """SIGINT while a long input is being translated: exit 130 within seconds, one line."""
+    import signal
+    import subprocess
+    import time
+
+    big = tmp_path / "big.txt"
+    big.write_text("abcdefg\n" * 200_000, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seq2seq", "translate", "--model", world["run"], "-i", str(big)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    line = proc.stderr.readline().decode()  # "decoding in ...": the model is loaded
+    assert line.startswith("decoding in"), line
+    time.sleep(0.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=30)
+    stopped_after = time.monotonic() - sent
+    err = proc.stderr.read().decode()
+    assert code == 130 and err.strip() == "aborted", (code, err)
+    assert stopped_after < 5, f"took {stopped_after:.1f} s to stop"
