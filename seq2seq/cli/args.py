@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_embed,
         _add_reproduce,
         _add_average,
+        _add_export,
         _add_demo,
     ):
         add(sub)
@@ -95,6 +96,13 @@ def _add_translate(sub) -> None:
         metavar="SHARE",
         help="warn (stderr) about each input line with at least this share of tokens the model "
         "does not know (default 0.5; 1.1 = never)",
+    )
+    tr.add_argument(
+        "--engine",
+        default="torch",
+        choices=["torch", "ctranslate2", "onnx"],
+        help="torch (default): --model is a run; ctranslate2 / onnx: --model is a folder from "
+        "`seq2seq export` with that --format",
     )
     tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     tr.add_argument(
@@ -224,6 +232,16 @@ def _add_average(sub) -> None:
     av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
     av.add_argument("--out", help="output checkpoint (default: RUN/checkpoints/averaged.pt)")
     av.set_defaults(command="average")
+
+
+def _add_export(sub) -> None:
+    ex = sub.add_parser(
+        "export", help="export a run for CTranslate2 (Transformer) or ONNX Runtime (all models)"
+    )
+    ex.add_argument("--format", required=True, choices=["ctranslate2", "onnx"])
+    ex.add_argument("--model", required=True, help="run directory or checkpoint file")
+    ex.add_argument("--out", required=True, help="a new folder for the exported model")
+    ex.set_defaults(command="export")
 
 
 def _add_demo(sub) -> None:
