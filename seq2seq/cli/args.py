@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_reproduce,
         _add_average,
         _add_export,
+        _add_plot,
         _add_demo,
     ):
         add(sub)
@@ -242,6 +243,13 @@ def _add_export(sub) -> None:
     ex.add_argument("--model", required=True, help="run directory or checkpoint file")
     ex.add_argument("--out", required=True, help="a new folder for the exported model")
     ex.set_defaults(command="export")
+
+
+def _add_plot(sub) -> None:
+    pl = sub.add_parser("plot", help="learning curves of a run (from RUN/metrics.jsonl) as a PNG")
+    pl.add_argument("run", help="a run directory of `seq2seq train`")
+    pl.add_argument("--out", help="PNG file (default: RUN/curves.png)")
+    pl.set_defaults(command="plot")
 
 
 def _add_demo(sub) -> None:

@@ -312,6 +312,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from ..analysis.curves import plot_curves, read_metrics
+    from ..data.io import check_output
+
+    entries = read_metrics(args.run)
+    out = check_output(args.out or Path(args.run) / "curves.png", "--out")
+    print(f"wrote {plot_curves(entries, out, title=str(args.run))}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from ..demo import run_demo
 

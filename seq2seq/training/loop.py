@@ -29,6 +29,7 @@ from ..models import build_model, count_parameters
 from ..precision import training_precision
 from ..vocab import PAD_ID
 from . import distill, distributed, start
+from .logbook import Logbook
 from .loss import token_loss
 from .optim import Schedule, build_optimizer
 from .signals import StopFlag, finish_the_step
@@ -73,6 +74,9 @@ class Trainer:
             self._load_training_state(resume)
         if main:
             save_config(cfg, self.run_dir / "config.yaml")
+        self.logbook = Logbook(
+            self.run_dir, main and cfg.train.tensorboard, self.log, self.counters["step"]
+        )
         self.stop = StopFlag()
 
     # -- building the run ----------------------------------------------------------------
@@ -230,8 +234,11 @@ class Trainer:
         tokens = distributed.all_sum(batch.n_tgt_tokens, self.dist, self.device)
         self.step_tokens = int(tokens)
         (loss * (self.dist.world_size / tokens)).backward()
+        self.grad_norm = None  # the norm before clipping, a tensor: read at the host syncs
         if self.cfg.train.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.clip_norm)
+            self.grad_norm = torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(), self.cfg.train.clip_norm
+            )
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.schedule.step()
@@ -300,6 +307,7 @@ class Trainer:
             )
         with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
+        self.logbook.validation(entry)
         shown = ", ".join(
             f"{k} {v:.4g}" for k, v in entry.items() if isinstance(v, float) and k != "lr"
         )
@@ -380,9 +388,16 @@ class Trainer:
                 c["train_seconds"] += time.perf_counter() - t0
                 bar.update(1)
                 if c["step"] % 50 == 0:  # the only host sync, for the progress bar
-                    rate = tokens / (time.perf_counter() - start)
+                    rate, loss = tokens / (time.perf_counter() - start), float(loss_sum) / tokens
                     bar.set_postfix_str(
-                        f"loss {float(loss_sum) / tokens:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                        f"loss {loss:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                    )
+                    self.logbook.progress(
+                        c["step"],
+                        loss=loss,
+                        lr=self.schedule.lr,
+                        tokens_per_s=rate,
+                        grad_norm=self.grad_norm,
                     )
                 interrupted, time_spent = distributed.from_main(
                     [self.stop.requested, self._time_spent()], self.dist, self.device
@@ -413,5 +428,7 @@ def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) 
     except BaseException:
         distributed.shutdown(trainer.dist, clean=False)
         raise
+    finally:
+        trainer.logbook.close()
     distributed.shutdown(trainer.dist)
     return summary
