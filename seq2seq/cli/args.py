@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_reproduce,
         _add_average,
         _add_export,
+        _add_distill,
         _add_plot,
         _add_demo,
     ):
@@ -243,6 +244,35 @@ def _add_export(sub) -> None:
     ex.add_argument("--model", required=True, help="run directory or checkpoint file")
     ex.add_argument("--out", required=True, help="a new folder for the exported model")
     ex.set_defaults(command="export")
+
+
+def _add_distill(sub) -> None:
+    di = sub.add_parser(
+        "distill",
+        help="sequence-level distillation: teachers label the training sources, a student "
+        "trains on their outputs (resumable)",
+    )
+    di.add_argument(
+        "--teacher", required=True, nargs="+", help="teacher run(s); several = ensemble"
+    )
+    di.add_argument(
+        "--config", required=True, help="the student's YAML config (its data: the sources)"
+    )
+    di.add_argument("--out", required=True, help="the student's run directory")
+    _overrides(di, "override a student config key, e.g. model.hidden_size=256")
+    di.add_argument("--beam", type=int, help="the teachers' beam (default: their decode.beam)")
+    di.add_argument("--mix-references", action="store_true", help="train on the references as well")
+    di.add_argument(
+        "--chunk", type=int, default=1000, help="sources per cached chunk of teacher outputs"
+    )
+    di.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="the teachers' decoding precision (as translate's; default auto)",
+    )
+    di.add_argument("--no-progress", action="store_true", help="no progress bars")
+    di.set_defaults(command="distill")
 
 
 def _add_plot(sub) -> None:

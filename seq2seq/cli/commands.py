@@ -312,6 +312,27 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_distill(args) -> int:
+    from ..config import load_config
+    from ..distillation import distill
+
+    if args.beam is not None and args.beam < 1:
+        raise UserError(f"--beam {args.beam}: give 1 or more")
+    cfg = load_config(args.config, args.set)
+    report = distill(
+        args.teacher,
+        cfg,
+        args.out,
+        beam=args.beam,
+        precision=args.precision,
+        mix_references=args.mix_references,
+        chunk=args.chunk,
+        progress=not args.no_progress,
+    )
+    print(json.dumps({"run": args.out, **report}, indent=2))
+    return 0
+
+
 def cmd_plot(args) -> int:
     from ..analysis.curves import plot_curves, read_metrics
     from ..data.io import check_output
