@@ -18,7 +18,9 @@ ENGINES = ("torch", *FORMATS)
 def export(model: str | Path, fmt: str, out: str | Path) -> Path:
     """Write the run (or checkpoint) `model` to the folder `out` in format `fmt`."""
     from .. import checkpoints
+    from .bundle import check_out
 
+    check_out(out)  # before any work
     ckpt = checkpoints.read(model)
     if fmt == "ctranslate2":
         from .ctranslate2 import export_ctranslate2

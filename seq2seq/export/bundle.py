@@ -33,15 +33,21 @@ def engine(module: str, what: str) -> ModuleType:
         ) from None
 
 
-@contextlib.contextmanager
-def output_folder(out: str | Path) -> Iterator[Path]:
-    """A temporary folder beside `out`, renamed to `out` when the block ends without error.
-    `out` must not exist yet or be an empty folder (an export never overwrites one)."""
+def check_out(out: str | Path) -> Path:
+    """`out` must not exist yet or be an empty folder (an export never overwrites one)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UserError(f"--out {out}: exists and is not an empty folder; choose a new path")
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: folder {out.parent} does not exist; create it first")
+    return out
+
+
+@contextlib.contextmanager
+def output_folder(out: str | Path) -> Iterator[Path]:
+    """A temporary folder beside `out` (checked by `check_out`), renamed to `out` when the
+    block ends without error."""
+    out = check_out(out)
     tmp = Path(tempfile.mkdtemp(prefix=out.name + ".", suffix=".tmp", dir=out.parent))
     try:
         yield tmp
@@ -78,7 +84,12 @@ def read(folder: str | Path, fmt: str) -> tuple[dict, Config, Processor]:
             f"--model {folder}: not a folder from `seq2seq export --format {fmt}` (no {META}); "
             f"export the run first"
         )
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict) or not {"config", "src_vocab", "tgt_vocab"} <= meta.keys():
+        raise UserError(f"{path}: not a valid {META}; export the run again")
     if meta.get("format") != fmt:
         raise UserError(
             f"--model {folder}: exported as {meta.get('format')!r}, not {fmt!r}; "

@@ -80,6 +80,7 @@ def load_onnx_translator(
         raise UserError(f"--device {device}: --engine onnx runs on the CPU; use --device cpu")
     if precision not in ("auto", "fp32"):
         raise UserError(f"--precision {precision}: --engine onnx runs in fp32; use fp32 or auto")
+    bundle.engine("onnxruntime", "--engine onnx")
     meta, cfg, processor = bundle.read(folder, "onnx")
     model = OnnxModel(folder, meta)
     return Translator(model, processor, cfg, device="cpu", precision="fp32")

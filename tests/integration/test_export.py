@@ -8,7 +8,9 @@ so its n-best lists equal ours. CTranslate2 runs its own search; its known diffe
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 
 import pytest
 import torch
@@ -277,3 +279,30 @@ def test_a_run_is_not_an_exported_folder(runs, tmp_path, capsys):
     assert line.endswith(
         "not a folder from `seq2seq export --format onnx` (no seq2seq.json); export the run first"
     )
+
+
+@pytest.mark.parametrize(
+    "argv, package",
+    [
+        (["export", "--format", "onnx", "--model", "{lstm}", "--out", "{tmp}/x"], "onnx"),
+        (
+            ["export", "--format", "ctranslate2", "--model", "{transformer}", "--out", "{tmp}/x"],
+            "ctranslate2",
+        ),
+        (
+            ["translate", "--engine", "onnx", "--model", "{tmp}", "-i", "{tmp}/in.txt"],
+            "onnxruntime",
+        ),
+    ],
+)
+def test_without_the_extra_one_line_says_how_to_install_it(
+    runs, tmp_path, capsys, monkeypatch, argv, package
+):
+    monkeypatch.setitem(sys.modules, package, None)  # not installed
+    (tmp_path / "in.txt").write_text("abc\n")
+    if argv[0] == "translate":  # a folder exported as ONNX (the onnx package is there)
+        (tmp_path / "seq2seq.json").write_text(json.dumps({"format": "onnx"}))  # never read
+    paths = {"lstm": runs["lstm"], "transformer": runs["transformer"], "tmp": tmp_path}
+    line = _one_line_error([a.format(**paths) for a in argv], capsys)
+    assert line.endswith(f"needs the `{package}` package: pip install 'seq2seq[export]'")
+    assert not (tmp_path / "x").exists()
