@@ -159,6 +159,7 @@ class TrainConfig:
     metric: MetricName = "bleu"
     patience: int = 0  # stop after this many validations without improvement; 0 = never
     keep_checkpoints: int = 0  # also keep the weights of the last N validations (for averaging)
+    tensorboard: bool = True  # event files in RUN/tensorboard/ when the package is installed
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     threads: int = 0  # torch intra-op threads; 0 = torch's default
     seed: int = 1

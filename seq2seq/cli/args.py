@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_embed,
         _add_reproduce,
         _add_average,
+        _add_export,
+        _add_distill,
+        _add_plot,
         _add_demo,
     ):
         add(sub)
@@ -95,6 +98,13 @@ def _add_translate(sub) -> None:
         metavar="SHARE",
         help="warn (stderr) about each input line with at least this share of tokens the model "
         "does not know (default 0.5; 1.1 = never)",
+    )
+    tr.add_argument(
+        "--engine",
+        default="torch",
+        choices=["torch", "ctranslate2", "onnx"],
+        help="torch (default): --model is a run; ctranslate2 / onnx: --model is a folder from "
+        "`seq2seq export` with that --format",
     )
     tr.add_argument("--device", help="cpu or cuda (default: cuda if available)")
     tr.add_argument(
@@ -224,6 +234,52 @@ def _add_average(sub) -> None:
     av.add_argument("--last", type=int, default=5, help="how many recent checkpoints (default 5)")
     av.add_argument("--out", help="output checkpoint (default: RUN/checkpoints/averaged.pt)")
     av.set_defaults(command="average")
+
+
+def _add_export(sub) -> None:
+    ex = sub.add_parser(
+        "export", help="export a run for CTranslate2 (Transformer) or ONNX Runtime (all models)"
+    )
+    ex.add_argument("--format", required=True, choices=["ctranslate2", "onnx"])
+    ex.add_argument("--model", required=True, help="run directory or checkpoint file")
+    ex.add_argument("--out", required=True, help="a new folder for the exported model")
+    ex.set_defaults(command="export")
+
+
+def _add_distill(sub) -> None:
+    di = sub.add_parser(
+        "distill",
+        help="sequence-level distillation: teachers label the training sources, a student "
+        "trains on their outputs (resumable)",
+    )
+    di.add_argument(
+        "--teacher", required=True, nargs="+", help="teacher run(s); several = ensemble"
+    )
+    di.add_argument(
+        "--config", required=True, help="the student's YAML config (its data: the sources)"
+    )
+    di.add_argument("--out", required=True, help="the student's run directory")
+    _overrides(di, "override a student config key, e.g. model.hidden_size=256")
+    di.add_argument("--beam", type=int, help="the teachers' beam (default: their decode.beam)")
+    di.add_argument("--mix-references", action="store_true", help="train on the references as well")
+    di.add_argument(
+        "--chunk", type=int, default=1000, help="sources per cached chunk of teacher outputs"
+    )
+    di.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="the teachers' decoding precision (as translate's; default auto)",
+    )
+    di.add_argument("--no-progress", action="store_true", help="no progress bars")
+    di.set_defaults(command="distill")
+
+
+def _add_plot(sub) -> None:
+    pl = sub.add_parser("plot", help="learning curves of a run (from RUN/metrics.jsonl) as a PNG")
+    pl.add_argument("run", help="a run directory of `seq2seq train`")
+    pl.add_argument("--out", help="PNG file (default: RUN/curves.png)")
+    pl.set_defaults(command="plot")
 
 
 def _add_demo(sub) -> None:

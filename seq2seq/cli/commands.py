@@ -53,7 +53,6 @@ def _warn_unknown(shares: list[float], threshold: float, name: str, what: str = 
 
 def cmd_translate(args) -> int:
     from ..data.io import check_output, check_output_folder, write_text
-    from ..translator import Translator
 
     if args.greedy and (args.nbest or 1) > 1:
         raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy")
@@ -61,7 +60,7 @@ def cmd_translate(args) -> int:
         check_output(args.output)
     if args.attention_plots:
         check_output_folder(args.attention_plots, "--attention-plots")
-    translator = Translator.load(args.model, device=args.device, precision=args.precision)
+    translator = _translator(args)
     if args.attention_plots and getattr(translator.cfg.model, "attention", "") == "none":
         raise UserError("--attention-plots: this model has no attention (model.attention: none)")
     lines, name = _read_input(args.input)
@@ -95,6 +94,21 @@ def cmd_translate(args) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _translator(args):
+    """The run's Translator, or with --engine ctranslate2 / onnx one over an exported folder."""
+    from ..translator import Translator
+
+    if args.engine == "torch":
+        return Translator.load(args.model, device=args.device, precision=args.precision)
+    from .. import export
+
+    if len(args.model) > 1:
+        raise UserError(f"--engine {args.engine}: one exported --model, not an ensemble")
+    if args.attention_plots:
+        raise UserError(f"--attention-plots: not offered with --engine {args.engine}")
+    return export.load(args.model[0], args.engine, device=args.device, precision=args.precision)
 
 
 def write_attention_plots(translator, lines: list[str], results, folder: Path) -> None:
@@ -287,6 +301,45 @@ def cmd_average(args) -> int:
     out = Path(args.out or Path(args.run) / "checkpoints" / "averaged.pt")
     checkpoints.save(checkpoints.average(paths), out)
     print(f"averaged {len(paths)} checkpoints -> {out}  (use it with --model {out})")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ..export import export
+
+    out = export(args.model, args.format, args.out)
+    print(f"exported {args.model} -> {out}  (translate with --engine {args.format} --model {out})")
+    return 0
+
+
+def cmd_distill(args) -> int:
+    from ..config import load_config
+    from ..distillation import distill
+
+    if args.beam is not None and args.beam < 1:
+        raise UserError(f"--beam {args.beam}: give 1 or more")
+    cfg = load_config(args.config, args.set)
+    report = distill(
+        args.teacher,
+        cfg,
+        args.out,
+        beam=args.beam,
+        precision=args.precision,
+        mix_references=args.mix_references,
+        chunk=args.chunk,
+        progress=not args.no_progress,
+    )
+    print(json.dumps({"run": args.out, **report}, indent=2))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from ..analysis.curves import plot_curves, read_metrics
+    from ..data.io import check_output
+
+    entries = read_metrics(args.run)
+    out = check_output(args.out or Path(args.run) / "curves.png", "--out")
+    print(f"wrote {plot_curves(entries, out, title=str(args.run))}")
     return 0
 
 

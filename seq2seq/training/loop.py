@@ -30,6 +30,7 @@ from ..models import build_model, count_parameters
 from ..precision import training_precision
 from ..vocab import PAD_ID
 from . import distill, distributed, start
+from .logbook import Logbook
 from .loss import token_loss
 from .optim import Schedule, build_optimizer
 from .signals import StopFlag, finish_the_step
@@ -80,6 +81,9 @@ class Trainer:
         self.stop = StopFlag()
         if main:
             self._open_run(resume, splits)
+        self.logbook = Logbook(
+            self.run_dir, main and cfg.train.tensorboard, self.log, self.counters["step"]
+        )
 
     def _open_run(self, resume: start.Resume | None, splits: dict) -> None:
         """Write the run's files once everything is checked, so a run that fails to start
@@ -260,8 +264,11 @@ class Trainer:
         tokens = distributed.all_sum(batch.n_tgt_tokens, self.dist, self.device)
         self.step_tokens = int(tokens)
         (loss * (self.dist.world_size / tokens)).backward()
+        self.grad_norm = None  # the norm before clipping, a tensor: read at the host syncs
         if self.cfg.train.clip_norm > 0:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.train.clip_norm)
+            self.grad_norm = torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(), self.cfg.train.clip_norm
+            )
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.schedule.step()
@@ -329,6 +336,7 @@ class Trainer:
             )
         with open(self.run_dir / start.METRICS, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")
+        self.logbook.validation(entry)
         c["validated"] = c["step"]
         self.save_last()  # the commit point: a run killed before it redoes this validation
         shown = ", ".join(
@@ -425,9 +433,16 @@ class Trainer:
                 c["train_seconds"] += time.perf_counter() - t0
                 bar.update(1)
                 if c["step"] % 50 == 0:  # the only host sync, for the progress bar
-                    rate = tokens / (time.perf_counter() - start)
+                    rate, loss = tokens / (time.perf_counter() - start), float(loss_sum) / tokens
                     bar.set_postfix_str(
-                        f"loss {float(loss_sum) / tokens:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                        f"loss {loss:.3f} lr {self.schedule.lr:.3g} {rate:,.0f} tok/s"
+                    )
+                    self.logbook.progress(
+                        c["step"],
+                        loss=loss,
+                        lr=self.schedule.lr,
+                        tokens_per_s=rate,
+                        grad_norm=self.grad_norm,
                     )
                 interrupted, time_spent = distributed.from_main(
                     [self.stop.requested, self._time_spent()], self.dist, self.device
@@ -458,5 +473,7 @@ def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) 
     except BaseException:
         distributed.shutdown(trainer.dist, clean=False)
         raise
+    finally:
+        trainer.logbook.close()
     distributed.shutdown(trainer.dist)
     return summary

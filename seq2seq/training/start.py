@@ -36,6 +36,7 @@ MAY_CHANGE = {
     "keep_checkpoints": "how many step-N.pt files are kept",
     "threads": "the machine: torch's threads",
     "precision": "the number format: no state of it is saved (and `auto` decides per machine)",
+    "tensorboard": "whether event files are written: a log, not training state",
     # the one knob on the updates: lowering the peak lr to train on is the common remedy;
     # the schedule scales the new value from the next step on, and the optimizer's moments
     # (Adam's averages, SGD's momentum buffer) hold gradients, valid under any lr

@@ -18,7 +18,7 @@ LAYERS = [
     {"checkpoints"},
     {"decoding"},
     {"training"},
-    {"translator", "analysis", "runs"},
+    {"translator", "analysis", "runs", "export", "distillation"},
     {"experiments"},
     {"cli", "demo", "serve", "__main__", "__init__"},
 ]
