@@ -18,11 +18,14 @@ function el(tag, attrs = {}, ...children) {
 function describe(m) {
   const parts = [`${m.type}${m.attention ? " + attention" : ""}`, m.task,
     `vocabularies ${m.vocab.source} / ${m.vocab.target}`, m.precision];
-  const test = m.metrics && m.metrics.test;
-  if (test) {
-    for (const [k, v] of Object.entries(test)) {
-      if (typeof v === "number") parts.push(`test ${k} ${v.toFixed(k === "wer" || k === "per" ? 3 : 2)}`);
-    }
+  const shown = (k, v) => v.toFixed(k === "wer" || k === "per" ? 3 : 2);
+  const dev = (m.metrics && m.metrics.dev) || {};
+  for (const k of ["bleu", "chrf", "wer", "per"]) {
+    if (typeof dev[`dev_${k}`] === "number") parts.push(`dev ${k} ${shown(k, dev[`dev_${k}`])}`);
+  }
+  const test = (m.metrics && m.metrics.test) || {};
+  for (const [k, v] of Object.entries(test)) {
+    if (typeof v === "number") parts.push(`test ${k} ${shown(k, v)}`);
   }
   return parts.join(" · ");
 }
