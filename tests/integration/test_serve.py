@@ -228,6 +228,32 @@ def test_cli_errors_are_one_line(memorised, tmp_path, capsys):
     assert "cannot listen there" in lines[-1] and "--max-batch 0" in lines[-2]
 
 
+def test_connections_send_without_delay():
+    """The server's socket says TCP, so asyncio sets TCP_NODELAY on each connection: without
+    it every answer's body waited ~40 ms for the ACK of its headers (Nagle's algorithm)."""
+    import socket
+
+    from seq2seq.serve.server import bind
+
+    async def check() -> int:
+        found = asyncio.get_running_loop().create_future()
+
+        async def accepted(reader, writer):
+            sock = writer.get_extra_info("socket")
+            found.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=bind("127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        value = await asyncio.wait_for(found, 10)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(check()) != 0
+
+
 def test_sigterm_answers_what_is_queued_then_exits(memorised):
     """Requests waiting in the queue when SIGTERM comes still get their answers; then the
     server stops accepting and ends by the signal (a shell reports 143)."""
