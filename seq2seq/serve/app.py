@@ -96,6 +96,8 @@ async def translate(body: TranslateRequest, request: Request) -> TranslateRespon
     served = _model(state.models, body.model)
     _check_inputs(body, state.limits)
     options = _options(served, body)
+    if not body.inputs:  # nothing to decode: no place in a queue
+        return _response(served, body, options, [])
     batcher: Batcher = state.batchers[served.name]
     try:
         job = batcher.submit(body.inputs, options)

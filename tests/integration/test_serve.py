@@ -75,6 +75,13 @@ def test_one_model_needs_no_name_and_defaults_are_the_models(memorised):
     assert answer["beam"] == served.translator.cfg.decode.beam
 
 
+def test_no_inputs_no_batch(models):
+    app = create_app(models)
+    with TestClient(app) as c:
+        assert post(c, model="tiny", inputs=[]).json()["results"] == []
+    assert app.state.metrics.batch_sentences["tiny"].count == 0
+
+
 def test_alignments_for_attention_models(client, g2p_attention):
     run, pairs = g2p_attention
     word = pairs[0][0]
