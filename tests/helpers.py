@@ -5,8 +5,16 @@ Every data set here is built in code; nothing is read from the repository's data
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import torch
@@ -162,3 +170,46 @@ def padded_inputs(tgt_steps: int = 5):
         src[i, n:] = 0
     tgt_in = torch.cat([torch.full((3, 1), 2), torch.randint(4, 11, (3, tgt_steps))], 1)
     return src, src_len, tgt_in
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def running_server(*args: str, timeout: float = 60.0):
+    """`seq2seq serve ARGS --port 0` in a subprocess (this checkout's package); yields
+    (process, base URL) once /healthz answers, with its stderr lines so far in `process.log`
+    (a list that keeps growing); stops it with SIGTERM at the end, if it still runs."""
+    import httpx2
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "seq2seq", "serve", *args, "--port", "0", "--threads", "1"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
+    proc.log = []
+    reader = threading.Thread(target=lambda: proc.log.extend(iter(proc.stderr.readline, "")))
+    reader.start()
+    try:
+        url, deadline = None, time.monotonic() + timeout
+        while url is None or not _healthy(httpx2, url):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("seq2seq serve did not come up:\n" + "".join(proc.log))
+            found = re.search(r"serving .* at (http://\S+/) ", "".join(proc.log))
+            url = found.group(1) if found else None
+            time.sleep(0.05)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        reader.join(timeout=5)
+
+
+def _healthy(httpx2, url: str) -> bool:
+    try:
+        return httpx2.get(url + "healthz", timeout=2, trust_env=False).status_code == 200
+    except httpx2.TransportError:
+        return False

@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_distill,
         _add_plot,
         _add_demo,
+        _add_serve,
     ):
         add(sub)
     return p
@@ -287,3 +288,34 @@ def _add_demo(sub) -> None:
     d.add_argument("--out", default="runs/demo", help="run directory (default: runs/demo)")
     _overrides(d)
     d.set_defaults(command="demo")
+
+
+def _add_serve(sub) -> None:
+    sv = sub.add_parser("serve", help="an HTTP API and a web page over trained models")
+    sv.add_argument(
+        "--model",
+        required=True,
+        action="append",
+        metavar="[NAME=]PATH",
+        help="a run directory or checkpoint, named NAME (default: the run folder's name); "
+        "repeat to serve several",
+    )
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any free one)")
+    sv.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    sv.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"])
+    sv.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    for flag, kind, default, unit, what in (
+        ("--max-batch", int, 64, "N", "sentences in one batched search; 1 = no batching"),
+        ("--max-wait-ms", float, 5.0, "MS", "how long a request waits for others to join it"),
+        ("--max-queue", int, 1024, "N", "sentences waiting per model; past it, 503"),
+        ("--max-inputs", int, 64, "N", "inputs per request"),
+        ("--max-chars", int, 1000, "N", "characters per input"),
+        ("--max-beam", int, 64, "N", "the largest beam a request may ask for"),
+        ("--max-body", int, 1 << 20, "BYTES", "bytes per request body"),
+        ("--timeout", float, 30.0, "SECONDS", "from arrival to answer; past it, 504"),
+    ):
+        sv.add_argument(
+            flag, type=kind, default=default, metavar=unit, help=f"{what} (default {default})"
+        )
+    sv.set_defaults(command="serve")

@@ -350,3 +350,24 @@ def cmd_demo(args) -> int:
     run_demo(Path(args.out), args.set)
     print(f"wall time: {time.time() - start:.0f} s")
     return 0
+
+
+def cmd_serve(args) -> int:
+    try:
+        from ..serve import Limits, run
+    except ImportError as e:
+        raise UserError(
+            f"seq2seq serve needs the serve extra ({e.name} is missing): pip install -e '.[serve]'"
+        ) from None
+    names = ("max_batch", "max_wait_ms", "max_queue", "max_inputs", "max_chars", "max_beam")
+    limits = Limits(**{n: getattr(args, n) for n in names + ("max_body", "timeout")})
+    run(
+        args.model,
+        host=args.host,
+        port=args.port,
+        device=args.device,
+        precision=args.precision,
+        limits=limits,
+        threads=args.threads,
+    )
+    return 0
