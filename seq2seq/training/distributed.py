@@ -3,11 +3,24 @@
 Launch with `torchrun --nproc_per_node N -m seq2seq train CONFIG`; across machines add
 torchrun's rendezvous flags (`--nnodes 2 --node_rank R --rdzv_backend c10d
 --rdzv_endpoint HOST:PORT`). Without torchrun's variables everything is one process.
+
+Leaving the group must end its threads (gloo: two workers and a socket loop). They end when
+the last reference to the group goes, so `shutdown` runs after the DDP wrapper is dropped,
+and `init` imports `torch.distributed.nn.functional` first: DDP imports it (through
+torch._dynamo), and its functions bind `group=group.WORLD` as a default argument, so
+imported after the group exists they would hold the group for the life of the process.
+Such a group outlives `destroy_process_group` and is torn down in the middle of interpreter
+shutdown (when the garbage collector clears that module), its three threads running until
+then. Every torchrun run did that before this was handled, and runs were reported to end at
+exit, now and then, in "terminate called without an active exception" after their results
+were saved.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -41,6 +54,8 @@ def init() -> Dist:
     """Join the process group torchrun describes (gloo on CPU, nccl on GPU)."""
     info = from_environment()
     if info.enabled and not dist.is_initialized():
+        import torch.distributed.nn.functional  # noqa: F401  before the group: see the docstring
+
         if torch.cuda.is_available():
             torch.cuda.set_device(info.local_rank)
         dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
@@ -65,9 +80,22 @@ def from_main(values: list[float], info: Dist, device) -> list[float]:
     return t.tolist()
 
 
-def shutdown(info: Dist, *, clean: bool = True) -> None:
-    """Leave the process group; without this, gloo's threads can abort the process at exit."""
-    if info.enabled and dist.is_initialized():
-        if clean:
-            dist.barrier()  # no rank leaves while another still talks to it
-        dist.destroy_process_group()
+def shutdown(info: Dist, *, clean: bool = True) -> bool:
+    """Leave the process group and end its threads; call it after dropping the DDP wrapper.
+    True if the group is gone; a group something still holds gets a warning (see the
+    module docstring), since its threads would run on into interpreter shutdown."""
+    if not (info.enabled and dist.is_initialized()):
+        return True
+    if clean:
+        dist.barrier()  # no rank leaves while another still talks to it
+    group = weakref.ref(dist.group.WORLD)
+    dist.destroy_process_group()
+    if group() is None:
+        return True
+    warnings.warn(
+        "the process group outlived destroy_process_group (something still holds it); "
+        "its threads will be torn down at interpreter exit",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return False

@@ -154,6 +154,13 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
+    def close(self, *, clean: bool = True) -> None:
+        """Close the event files and leave the process group: drop the DDP wrapper first,
+        since it holds the group (and with it gloo's threads) for as long as it lives."""
+        self.logbook.close()
+        self.net = self.model
+        distributed.shutdown(self.dist, clean=clean)
+
     def _build_sampler(self) -> None:
         train = self.cfg.train
         self.sampler = BucketSampler(
@@ -471,9 +478,7 @@ def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) 
     try:
         summary = trainer.run()
     except BaseException:
-        distributed.shutdown(trainer.dist, clean=False)
+        trainer.close(clean=False)
         raise
-    finally:
-        trainer.logbook.close()
-    distributed.shutdown(trainer.dist)
+    trainer.close()
     return summary
