@@ -118,7 +118,9 @@ async def _healthy(host: str, port: int) -> bool:
         return False
 
 
-async def _load(host, port, bodies: list[bytes], clients: int) -> list[tuple[float, str]]:
+async def _load(
+    host, port, bodies: list[bytes], clients: int, path: str = "/v1/translate"
+) -> list[tuple[float, str]]:
     """Send every body, `clients` at a time; (seconds, status or error name) per request."""
     todo = iter(range(len(bodies)))
     out: list[tuple[float, str]] = []
@@ -128,7 +130,7 @@ async def _load(host, port, bodies: list[bytes], clients: int) -> list[tuple[flo
         for i in todo:
             start = time.perf_counter()
             try:
-                status, _ = await conn.request("POST", "/v1/translate", bodies[i])
+                status, _ = await conn.request("POST", path, bodies[i])
                 outcome = str(status)
             except (OSError, ConnectionError, asyncio.IncompleteReadError) as e:
                 outcome = type(e).__name__
@@ -160,12 +162,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else float("nan")
 
 
-def measure(server: Server, name: str, bodies: list[bytes], clients: int) -> dict:
-    before = asyncio.run(_batch_totals(server.host, server.port, name))
+def measure(server, name: str, bodies: list[bytes], clients: int, path: str = "") -> dict:
+    """One row; `path` set: a peer's endpoint (no /metrics, so no mean batch)."""
+    totals = (
+        (lambda: (0.0, 0.0))
+        if path
+        else (lambda: asyncio.run(_batch_totals(server.host, server.port, name)))
+    )
+    before = totals()
     start = time.perf_counter()
-    answers = asyncio.run(_load(server.host, server.port, bodies, clients))
+    answers = asyncio.run(_load(server.host, server.port, bodies, clients, path or "/v1/translate"))
     seconds = time.perf_counter() - start
-    after = asyncio.run(_batch_totals(server.host, server.port, name))
+    after = totals()
     ok = [t for t, outcome in answers if outcome == "200"]
     errors: dict[str, int] = {}
     for _, outcome in answers:

@@ -28,7 +28,7 @@ install_onmt() {
   local P="$ROOT/onmt/bin/pip"
   mkvenv onmt && $P install -q --no-deps OpenNMT-py==3.5.1 &&
   $P install -q configargparse "tensorboard>=2.3" pyyaml sacrebleu six rapidfuzz "pyonmttok>=1.37,<2" \
-      spacy pyahocorasick fasttext-wheel -c "$C"
+      spacy pyahocorasick fasttext-wheel flask==3.1.3 waitress==3.0.2 -c "$C"  # flask, waitress: onmt_server
 }
 
 install_eole() {
