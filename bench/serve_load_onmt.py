@@ -16,6 +16,8 @@ that form). OpenNMT-py 3.5.1 under torch >= 2.6 needs TORCH_FORCE_NO_WEIGHTS_ONL
 its checkpoint (set here for that process only).
 
     .venv/bin/python bench/serve_load_onmt.py RUN --onmt-model M.pt --onmt-python PY [--requests 500]
+
+The OpenNMT-py model: bench/peers/onmt-g2p-serve.yaml (its config and how its data is made).
 """
 
 from __future__ import annotations
