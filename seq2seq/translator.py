@@ -135,6 +135,17 @@ class Translator:
         sentences = checks.sentences(sentences)
         cfg = self.decode_config(**decode)
         sources = self.encode_sources(sentences, cfg, name=source_name)
+        return self.decode_sources(sources, cfg, greedy=greedy, progress=progress)
+
+    def decode_sources(
+        self,
+        sources: list[list[int]],
+        cfg: DecodeConfig,
+        *,
+        greedy: bool = False,
+        progress: bool = False,
+    ) -> list[list[Translation]]:
+        """n-best translations of sentences already encoded (`encode_sources`) with `cfg`."""
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
             with self._autocast():
                 hyps = decode_all(

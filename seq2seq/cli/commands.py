@@ -53,6 +53,7 @@ def _warn_unknown(shares: list[float], threshold: float, name: str, what: str = 
 
 def cmd_translate(args) -> int:
     from ..data.io import check_output, check_output_folder, write_text
+    from ..translator import unknown_share
 
     if args.greedy and (args.nbest or 1) > 1:
         raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy")
@@ -75,11 +76,11 @@ def cmd_translate(args) -> int:
     if args.nbest is not None and args.beam is None:
         opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
     cfg = translator.decode_config(**opts)  # a bad option is the only line printed
-    translator.encode_sources(lines, cfg, name=name)  # so is an overlong line, before any work
-    _warn_unknown(translator.unknown(lines), args.warn_unknown, name)
+    sources = translator.encode_sources(lines, cfg, name=name)  # so is an overlong line
+    _warn_unknown([unknown_share(ids) for ids in sources], args.warn_unknown, name)
     print(f"decoding in {translator.choice.reason}", file=sys.stderr)
-    results = translator.translate_nbest(
-        lines, greedy=args.greedy, progress=args.output is not None, source_name=name, **opts
+    results = translator.decode_sources(
+        sources, cfg, greedy=args.greedy, progress=args.output is not None
     )
     if args.attention_plots:
         write_attention_plots(translator, lines, results, Path(args.attention_plots))

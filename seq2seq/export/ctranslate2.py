@@ -35,7 +35,6 @@ from pathlib import Path
 
 import torch
 
-from .. import checks
 from ..checkpoints import Checkpoint, load_model
 from ..decoding.search import max_lengths
 from ..errors import UserError
@@ -179,26 +178,22 @@ class CT2Translator(Translator):
     def load(cls, folder, *, device=None, precision="auto", **_) -> CT2Translator:
         return cls(folder, device=device, precision=precision)
 
-    def translate_nbest(
-        self,
-        sentences: list[str],
-        *,
-        greedy: bool = False,
-        progress: bool = False,
-        source_name: str | None = None,
-        **decode,
-    ) -> list[list[Translation]]:
-        """n-best translations per sentence (CTranslate2's search); as `Translator`'s."""
-        sentences = checks.sentences(sentences)
-        cfg = self.decode_config(**decode)
-        sources = self.encode_sources(sentences, cfg, name=source_name)
+    def encode_sources(self, sentences, cfg=None, *, name=None) -> list[list[int]]:
+        """As `Translator`'s, and refused where the exported position table is too short."""
+        cfg = cfg or self.cfg.decode
+        sources = super().encode_sources(sentences, cfg, name=name)
         caps = max_lengths(torch.tensor([len(s) for s in sources]), cfg.max_len_a, cfg.max_len_b)
         longest = max([len(s) for s in sources] + [int(caps.max()) + 1 if sources else 0])
         if longest >= self.positions:
             raise UserError(
-                f"{source_name or 'input'}: {longest} positions needed, but the model was exported "
+                f"{name or 'input'}: {longest} positions needed, but the model was exported "
                 f"with {self.positions}; export it again with a higher decode.max_input_tokens"
             )
+        return sources
+
+    def decode_sources(self, sources, cfg, *, greedy=False, progress=False):
+        """n-best translations of encoded sentences, by CTranslate2's search."""
+        caps = max_lengths(torch.tensor([len(s) for s in sources]), cfg.max_len_a, cfg.max_len_b)
         found = self._search(sources, caps.tolist(), cfg, greedy)
         vocab = self.processor.tgt_vocab
         return [
