@@ -100,7 +100,7 @@ def score(
     metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]]
 ) -> dict[str, float | str]:
     """The named task metric (wer/per -> both; bleu/chrf -> score and signature)."""
-    if not METRICS.get(metric, Metric(False, False, "")).decoded:
+    if metric not in DECODED_METRICS:
         raise ValueError(
             f"{metric!r} is not a metric of translations; use one of {DECODED_METRICS}"
         )

@@ -81,7 +81,7 @@ def check_output(path: str | Path, option: str = "--output") -> Path:
     """Refuse, before any work, an output path that cannot be written: a folder, a missing or
     read-only parent folder."""
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent  # Path("out.txt").parent is Path(".")
     if path.is_dir():
         raise UserError(f"{option} {path}: a folder; give a file name inside it")
     if not parent.is_dir():
@@ -108,7 +108,7 @@ def write_text(path: str | Path, text: str, option: str = "--output") -> None:
     path = Path(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
