@@ -232,14 +232,36 @@ def cmd_rescore(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from ..data.datasets import prepare
     from ..data.io import check_output_folder
 
-    out = check_output_folder(args.out or Path("data") / f"{args.corpus}-{args.pair}", "--out")
-    written = prepare(args.corpus, args.pair, out, args.from_dir)
+    if args.corpus in ("couplet-zh", "tang-poems"):
+        written = _chinese_data(args)
+    else:
+        from ..data.datasets import prepare
+
+        if args.pair is None or args.script is not None:
+            raise UserError(
+                f"{args.corpus}: give --pair SRC-TGT, e.g. --pair de-en (--script is for tang-poems)"
+            )
+        out = check_output_folder(args.out or Path("data") / f"{args.corpus}-{args.pair}", "--out")
+        written = prepare(args.corpus, args.pair, out, args.from_dir)
     for split, (src, tgt) in written.items():
         print(f"  {split}: {{src: {src}, tgt: {tgt}}}")
     return 0
+
+
+def _chinese_data(args) -> dict:
+    from ..data.chinese import prepare_chinese
+    from ..data.io import check_output_folder
+
+    if args.pair is not None:
+        raise UserError(f"--pair: {args.corpus} has one language; drop --pair")
+    if args.script is not None and args.corpus != "tang-poems":
+        raise UserError(f"--script: only tang-poems has two scripts; drop it for {args.corpus}")
+    script = args.script or "simplified"
+    default = args.corpus + ("-traditional" if script == "traditional" else "")
+    out = check_output_folder(args.out or Path("data") / default, "--out")
+    return prepare_chinese(args.corpus, out, args.from_dir, script=script)
 
 
 def cmd_embed(args) -> int:
