@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     keep_freed_memory()
+    _utf8_streams()
     try:
         from . import commands
 
@@ -38,3 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _utf8_streams() -> None:
+    """What the CLI prints is UTF-8 whatever the locale (as the files it writes are), so
+    Chinese output is neither refused nor mangled under a C or Latin-1 locale."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
