@@ -99,6 +99,23 @@ def _ref_streams(refs: Sequence[Sequence[str]]) -> list[list[str]]:
     return [[r[k] if k < len(r) else None for r in refs] for k in range(n)]
 
 
+def same_shape(
+    sources: Sequence[str], hyps: Sequence[str], marks: Sequence[str] = ("，",)
+) -> float:
+    """The share of outputs with their source's shape, character by character (spaces
+    ignored): the same length, and each of `marks` where the source has it and nowhere
+    else (a couplet's second line against its first)."""
+    if len(sources) != len(hyps):
+        raise ValueError(f"{len(sources)} sources but {len(hyps)} outputs")
+    kept = 0
+    for src, hyp in zip(sources, hyps):
+        a, b = "".join(src.split()), "".join(hyp.split())
+        kept += len(a) == len(b) and all(
+            y == x if x in marks else y not in marks for x, y in zip(a, b)
+        )
+    return kept / max(1, len(sources))
+
+
 def perplexity(total_nll: float, n_tokens: int) -> float:
     return math.exp(min(total_nll / max(1, n_tokens), 100.0))
 

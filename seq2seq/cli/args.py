@@ -165,6 +165,13 @@ def _add_evaluate(sub) -> None:
         choices=BLEU_TOKENIZERS,
         help="BLEU's sacreBLEU tokenizer (default 13a; zh for Chinese: per character)",
     )
+    e.add_argument(
+        "--same-shape",
+        metavar="SRC",
+        help="also print the share of hypotheses with the shape of their line of SRC: as many "
+        "characters, and the --marks where SRC has them and nowhere else (couplets)",
+    )
+    e.add_argument("--marks", nargs="+", default=["，"], help="for --same-shape (default ，)")
     e.set_defaults(command="evaluate")
 
 

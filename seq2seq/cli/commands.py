@@ -173,7 +173,7 @@ def write_attention_plots(translator, lines: list[str], results, folder: Path) -
 def cmd_evaluate(args) -> int:
     from ..data.io import read_lines, read_tsv
     from ..data.splits import references
-    from ..evaluation import score
+    from ..evaluation import same_shape, score
 
     hyps = read_lines(args.hyp)
     if not hyps:
@@ -193,6 +193,13 @@ def cmd_evaluate(args) -> int:
             f"{args.hyp} has {len(hyps)} lines but {args.ref[0]} has {len(refs)} distinct sources"
         )
     result = score(args.metric, hyps, refs, tokenize=args.tokenize)
+    if args.same_shape:
+        sources = read_lines(args.same_shape)
+        if len(sources) != len(hyps):
+            raise UserError(
+                f"{args.hyp} has {len(hyps)} lines but {args.same_shape} {len(sources)}"
+            )
+        result["same_shape"] = same_shape(sources, hyps, args.marks)
     for k, v in result.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     return 0
