@@ -195,12 +195,15 @@ class Translator:
         """Write on from each first line: each output is fed back as the next source until a
         text has `lines` lines (a poem from its first line). Keyword arguments as
         `translate_nbest` (`greedy`, `sample`, decoding settings); the texts are decoded
-        together, one batch per line, and with `sample` one seed serves each line."""
+        together, one batch per line. Sampling draws line k with seed `decode.seed + k`, so
+        the lines do not repeat one stream of random numbers and the whole is repeatable."""
         if isinstance(lines, bool) or not isinstance(lines, int) or lines < 1:
             raise InputValueError(f"lines={lines!r}: expected an int >= 1")
         texts = [[s] for s in checks.sentences(firsts, "firsts")]
-        for _ in range(lines - 1):
-            nxt = self.translate_nbest([t[-1] for t in texts], **decode)
+        settings = {k: v for k, v in decode.items() if k not in ("greedy", "sample", "progress")}
+        seed = self.decode_config(**settings).seed
+        for k in range(lines - 1):
+            nxt = self.translate_nbest([t[-1] for t in texts], **{**decode, "seed": seed + k})
             for t, nb in zip(texts, nxt):
                 t.append(nb[0].text)
         return texts
