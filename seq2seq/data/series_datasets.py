@@ -69,7 +69,11 @@ def _statsmodels_csv(name: str) -> str:
         return _csv(["month", "co2"], rows)
     if name == "elnino":
         df = datasets.elnino.load_pandas().data
-        rows = [(f"{int(r['YEAR'])}-{k + 1:02d}", _num(r[m])) for _, r in df.iterrows() for k, m in enumerate(MONTHS)]  # fmt: skip
+        rows = [
+            (f"{int(r['YEAR'])}-{k + 1:02d}", _num(r[m]))
+            for _, r in df.iterrows()
+            for k, m in enumerate(MONTHS)
+        ]
         return _csv(["month", "sst"], rows)
     df = datasets.macrodata.load_pandas().data  # macrodata
     cols = [c for c in df.columns if c not in ("year", "quarter")]
