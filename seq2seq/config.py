@@ -233,8 +233,10 @@ class TrainConfig:
     distill_weight: float = 0.5
     distill_topk: int = 8
     # forecasting: the share of decoder inputs taken from the model's own samples instead of
-    # the true past value (scheduled sampling), reached linearly by the end of training
+    # the true past value (scheduled sampling), reached linearly over the first
+    # `scheduled_sampling_steps` steps (0: over the whole step budget)
     scheduled_sampling: float = 0.0
+    scheduled_sampling_steps: int = 0
 
     def __post_init__(self):
         if self.lr <= 0 or self.epochs <= 0:
@@ -245,8 +247,10 @@ class TrainConfig:
             raise ValueError("`train.label_smoothing` must be in [0, 1)")
         if not 0.0 <= self.final_lr_factor <= 1.0:
             raise ValueError("`train.final_lr_factor` must be in [0, 1]")
-        if not 0.0 <= self.scheduled_sampling <= 1.0:
-            raise ValueError("`train.scheduled_sampling` must be in [0, 1]")
+        if not 0.0 <= self.scheduled_sampling <= 1.0 or self.scheduled_sampling_steps < 0:
+            raise ValueError(
+                "`train.scheduled_sampling` must be in [0, 1], `scheduled_sampling_steps` >= 0"
+            )
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_topk < 1:
             raise ValueError("`train.distill_weight` must be in [0, 1], `distill_topk` >= 1")
         if self.init_from and self.vocab_from:
@@ -291,6 +295,9 @@ class Config:
             )
         if series and self.train.metric != "loss":
             raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
+        for key in ("vocab_from", "distill_from"):
+            if series and getattr(self.train, key):
+                raise ValueError(f"`train.{key}` is for text models; remove it from a series run")
 
 
 # ----------------------------------------------------------------------------- loading

@@ -4,9 +4,11 @@ with windows of a CSV's series in the place of sentence pairs and the model's di
 loss (Gaussian NLL or pinball) in the place of cross-entropy.
 
 Teacher forcing feeds the decoder the true previous value; with `train.scheduled_sampling`
-a share of the inputs, growing linearly to that value by the end of training, is the
+a share of the inputs, growing linearly to that value over `scheduled_sampling_steps`, is the
 model's own sample instead (Bengio et al., 2015), drawn from torch's random state, which
-`last.pt` keeps, so a resumed run still equals an uninterrupted one.
+`last.pt` keeps, so a resumed run equals an uninterrupted one. With the ramp over the whole
+budget (`scheduled_sampling_steps: 0`) a resume that raises the budget changes the ramp, as
+it changes a `linear` learning-rate schedule.
 """
 
 from __future__ import annotations
@@ -39,9 +41,6 @@ class ForecastTrainer(Trainer):
 
     def _build_data(self, start_state: dict | None) -> dict:
         cfg, s = self.cfg, self.cfg.data.series
-        for key in ("vocab_from", "distill_from"):
-            if getattr(cfg.train, key):
-                raise UserError(f"train.{key} is for text models; remove it from a series run")
         if cfg.train.scheduled_sampling and self.dist.enabled:
             raise UserError(
                 "train.scheduled_sampling runs on one process; set it to 0 with torchrun"
@@ -88,8 +87,9 @@ class ForecastTrainer(Trainer):
 
     def sampling_share(self) -> float:
         """The share of decoder inputs taken from the model's own samples at this step."""
-        share = self.cfg.train.scheduled_sampling
-        return share * min(1.0, self.counters["step"] / max(1, self.total_steps()))
+        train = self.cfg.train
+        ramp = train.scheduled_sampling_steps or self.total_steps()  # the budget: see resume
+        return train.scheduled_sampling * min(1.0, self.counters["step"] / max(1, ramp))
 
     def _loss_sum(self, batch, label_smoothing: float = 0.0, net=None, soft=None):
         """Summed distribution loss over every predicted value of the batch."""
