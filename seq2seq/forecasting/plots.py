@@ -33,7 +33,8 @@ def plot_forecasts(
             lo = paths.quantile((100 - level) / 200)[0, :, d]
             hi = paths.quantile((100 + level) / 200)[0, :, d]
             ax.fill_between(future, lo, hi, color="tab:blue", alpha=alpha, lw=0, label=f"{level} %")
-        ax.plot(future, paths.point[0, :, d], color="tab:blue", lw=1.5, label="forecast")
+        joined = np.concatenate([series.values[t - 1 : t, d], paths.point[0, :, d]])
+        ax.plot(np.arange(t - 1, t + H), joined, color="tab:blue", lw=1.5, label="forecast")
         ticks = np.linspace(past[0] if len(past) else t, t + H - 1, 5).astype(int)
         times = list(series.times) + series.clock.after(series.times[-1], H)
         ax.set_xticks(ticks, [times[i] for i in ticks], fontsize=8)
