@@ -142,11 +142,13 @@ METHODS = ("seq2seq", "naive", "seasonal naive", "ETS", "ARIMA")
 
 def markdown_table(runs: dict[str, dict]) -> str:
     """A table of MASE / sMAPE per method, and the model's 80 / 95 % coverage, one row per
-    series of the runs' metrics (name -> metrics.json's content)."""
+    series of the runs' metrics (name -> metrics.json's content), labelled `name: column`
+    where the two differ."""
     head = "| series | " + " | ".join(METHODS) + " | seq2seq 80 % / 95 % coverage |"
     lines = [head, "|---" * (len(METHODS) + 2) + "|"]
-    for results in runs.values():
+    for name, results in runs.items():
         for column, r in results["test"].items():
+            label = column if column == name else f"{name}: {column}"
             sc = r["scores"]
             best = min(sc[m]["mase"] for m in METHODS if m in sc)
             cells = []
@@ -158,7 +160,7 @@ def markdown_table(runs: dict[str, dict]) -> str:
                 cells.append(f"**{text}**" if sc[m]["mase"] == best else text)
             cov = sc["seq2seq"]
             lines.append(
-                f"| {column} | " + " | ".join(cells) + f" | {cov['coverage80']:.0%} / "
+                f"| {label} | " + " | ".join(cells) + f" | {cov['coverage80']:.0%} / "
                 f"{cov['coverage95']:.0%} |"
             )
     return "\n".join(lines) + "\n"

@@ -108,6 +108,7 @@ def resume_config(csv, max_steps: int):
                 "test_origins": 4,
                 "dev_origins": 2,
                 "columns": ["sine", "other"],
+                "joint": True,  # one 2-dimensional series
                 "calendar": True,
             }
         },
@@ -161,7 +162,7 @@ def test_sigterm_saves_and_resumes_exactly(resume_csv, uninterrupted, tmp_path, 
     after = model_params(run / "checkpoints" / "last.pt")
     assert same(after, uninterrupted)
     ckpt = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
-    assert ckpt["processor"]["kind"] == "series" and ckpt["processor"]["targets"] == 1
+    assert ckpt["processor"]["kind"] == "series" and ckpt["processor"]["targets"] == 2
 
 
 def test_the_cli_trains_scores_against_the_baselines_and_plots(tmp_path, capsys):

@@ -92,7 +92,7 @@ def base_config(csv: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(memorised, tmp_path_factory):
     root = tmp_path_factory.mktemp("fc-bad")
     w = {"root": root, "out": root / "out", "folder": str(root), "missing": str(root / "nope")}
     w["out"].mkdir()
@@ -106,7 +106,7 @@ def world(tmp_path_factory):
         _config(root, f"csv-{name}", base_config(str(path)))
     run = root / "run"
     train(config_from_dict(base_config(w["good"])), run, progress=False, log=lambda m: None)
-    w["run"] = str(run)
+    w["run"], w["textrun"] = str(run), str(memorised[0])
     for name, (extra, _) in CONFIGS.items():
         raw = yaml.safe_load(yaml.safe_dump(deep_update(base_config(w["good"]), extra)))
         text = yaml.safe_dump(raw).replace("'{numbers}'", w["numbers"]).replace("'{run}'", w["run"])
@@ -127,6 +127,10 @@ CLI_CASES = {
     **{f"train/csv-{name}": (_train(f"csv-{name}"), must) for name, (_, must) in CSVS.items()},
     **{f"train/{name}": (_train(name), must) for name, (_, must) in CONFIGS.items()},
     "forecast/missing-model": (["forecast", "--model", "{missing}", "--csv", "{good}"], "no such"),
+    "forecast/text-model": (
+        ["forecast", "--model", "{textrun}", "--csv", "{good}"],
+        "a text model, not a forecasting one",
+    ),
     "forecast/missing-csv": (["forecast", "--model", "{run}", "--csv", "{missing}"], "not found"),
     "forecast/gap-in-csv": (
         ["forecast", "--model", "{run}", "--csv", "{root}/gap-cell.csv"],
