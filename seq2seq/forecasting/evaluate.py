@@ -64,8 +64,10 @@ def _mean(rows: list[dict]) -> dict:
 
 def _one_blas_thread():
     """statsmodels' fits multiply small matrices: BLAS threads only fight over the cores (on a
-    busy 2-core machine ARIMA's search took 9x longer with them)."""
+    busy 2-core machine ARIMA's search took 10-100x longer with them). The limit reaches only
+    the libraries loaded when it is set, so statsmodels (and scipy's BLAS) is loaded first."""
     try:
+        from statsmodels.tsa.arima.model import ARIMA  # noqa: F401
         from threadpoolctl import threadpool_limits
     except ModuleNotFoundError:
         return contextlib.nullcontext()
