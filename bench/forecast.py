@@ -65,14 +65,15 @@ def details(metrics: dict[str, dict]) -> str:
         "| series | method | MASE | sMAPE | CRPS | 80 % | 95 % | model | seconds |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for m in metrics.values():
+    for name, m in metrics.items():
         for column, r in m["test"].items():
+            label = column if column == name else f"{name}: {column}"
             for method in METHODS:
                 s = r["scores"].get(method)
                 if s is None:
                     continue
                 lines.append(
-                    f"| {column} | {method} | {s['mase']:.3f} | {s['smape']:.2f} | {s['crps']:.3f}"
+                    f"| {label} | {method} | {s['mase']:.3f} | {s['smape']:.2f} | {s['crps']:.3f}"
                     f" | {s['coverage80']:.0%} | {s['coverage95']:.0%} | "
                     f"{r['models'].get(method, '')} | {r['seconds'].get(method, '')} |"
                 )

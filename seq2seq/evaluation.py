@@ -1,4 +1,5 @@
-"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity.
+"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity; and for
+forecasts of real values MASE, sMAPE, CRPS (of samples, or of a Gaussian) and interval coverage.
 
 WER/PER follow the G2P literature: a word is right if its 1-best equals any of its
 references; PER = sum over words of the smallest edit distance to any reference, divided
