@@ -54,7 +54,9 @@ def main() -> None:
         first = {"steps": 0, "train_seconds": 0.0, "target_tokens": 0}
         for steps in ([args.warmup] if args.warmup else []) + [args.warmup + args.steps]:
             cfg["train"]["max_steps"] = steps  # the second sitting resumes the first
-            summary = train(config_from_dict(cfg, source="paper preset"), work / "run", progress=False)
+            summary = train(
+                config_from_dict(cfg, source="paper preset"), work / "run", progress=False
+            )
             first = summary if steps == args.warmup else first
         seconds = time.perf_counter() - start
         timed_seconds = summary["train_seconds"] - first["train_seconds"]
