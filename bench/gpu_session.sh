@@ -2,12 +2,12 @@
 # One lent GPU session's work in one call of under 10 minutes: issue 24's bench/gpu.sh and
 # issue 32's bench/gpu_results.sh, interleaved so that nothing timed shares the GPU:
 #   1. alone: the paper-size model's training speed, then OpenNMT-py's on the same model;
-#   2. together: the four candidates of bench/gpu_results.sh (GPU) and the test suite (mostly CPU);
+#   2. together: the candidates of bench/gpu_results.sh (GPU) and the test suite (mostly CPU);
 #   3. everything written (logs, bench results, the chosen models in bf16) as one tar, split
 #      into 15 MiB parts under OUT: a GPU machine returns at most 8 files of 16 MiB.
 # Usage: bench/gpu_session.sh OUT [DATA]    (DATA: default ../shared/data)
 #   BUDGET=570: seconds the whole script may take; the candidates train for what the timings
-#   leave of it, less 170 s for start-up, evaluation and packing (at most 5 minutes)
+#   leave of it, less 170 s for start-up, evaluation and packing (at most 7 minutes)
 # Reassemble here: cat OUT/gpu.tar.part-* | tar x -C SOMEWHERE
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ OMP_NUM_THREADS=4 PARTS=tests bench/gpu.sh "$DATA/multi30k" >"$W/tests.log" 2>&1
 tests=$!
 BUDGET=${BUDGET:-570}
 left=$((BUDGET - (SECONDS - t0)))
-MINUTES=${MINUTES:-$($PY -c "print(round(max(0.5, min(5.0, ($left - 170) / 60)), 2))")}
+MINUTES=${MINUTES:-$($PY -c "print(round(max(0.5, min(7.0, ($left - 170) / 60)), 2))")}
 echo "== training the candidates for $MINUTES minutes ($left s left)"
 MINUTES=$MINUTES RUNS="$W/runs" timeout $((left - 15)) bench/gpu_results.sh "$W/results" "$DATA"
 results=$?
