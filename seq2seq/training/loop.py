@@ -404,6 +404,7 @@ class Trainer:
         return {
             "steps": c["step"],
             "train_seconds": round(c["train_seconds"], 1),
+            "target_tokens": c["tokens"],
             "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
             f"best_dev_{self.cfg.train.metric}": c["best"],
         }
