@@ -159,10 +159,7 @@ def read(run_or_file: str | Path, which: str = "best") -> Checkpoint:
     raw = load(path)
     cfg = saved_config(raw, path)
     processor = raw["processor"]
-    vocabs = [processor.get(k) for k in ("src_vocab", "tgt_vocab")]
-    if any(k not in processor for k in PROCESSOR_PARTS) or not all(
-        isinstance(v, list) and tuple(v[: len(SPECIALS)]) == SPECIALS for v in vocabs
-    ):
+    if not _processor_ok(processor, series=cfg.data.dataset == "series"):
         raise UserError(
             f"{path}: its tokenizers or vocabularies are missing or damaged; "
             "use another checkpoint or retrain"
@@ -170,11 +167,29 @@ def read(run_or_file: str | Path, which: str = "best") -> Checkpoint:
     return Checkpoint(str(path), cfg, processor, raw["model"])
 
 
+def _processor_ok(processor: dict, *, series: bool) -> bool:
+    """A text model's tokenizers and vocabularies, or a series model's sizes, are whole."""
+    if series:
+        return processor.get("kind") == "series" and all(
+            isinstance(processor.get(k), int) for k in ("targets", "covariates")
+        )
+    vocabs = [processor.get(k) for k in ("src_vocab", "tgt_vocab")]
+    return all(k in processor for k in PROCESSOR_PARTS) and all(
+        isinstance(v, list) and tuple(v[: len(SPECIALS)]) == SPECIALS for v in vocabs
+    )
+
+
+def model_sizes(processor: dict) -> tuple[int, int]:
+    """What `build_model` needs besides the config: the vocabulary sizes (text), or the
+    inputs per step and the target dimensions (series)."""
+    if processor.get("kind") == "series":
+        return processor["targets"] + processor["covariates"], processor["targets"]
+    return len(processor["src_vocab"]), len(processor["tgt_vocab"])
+
+
 def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> nn.Module:
     """The model its config describes, with its weights, on `device`."""
-    model = build_model(
-        ckpt.config.model, len(ckpt.processor["src_vocab"]), len(ckpt.processor["tgt_vocab"])
-    )
+    model = build_model(ckpt.config.model, *model_sizes(ckpt.processor))
     try:
         model.load_state_dict(ckpt.weights)
     except (RuntimeError, TypeError, AttributeError):  # wrong shapes or names, or not tensors

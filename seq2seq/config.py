@@ -51,6 +51,35 @@ class CmudictConfig:
     strip_stress: bool = False
 
 
+@dataclass(frozen=True)
+class SeriesConfig:
+    """Real-valued series from a CSV file: a time column and one or more value columns,
+    windowed into (past, future) pairs; the last part of each series is held out by rolling
+    origin (docs/forecasting.md)."""
+
+    csv: str = ""
+    time: str = ""  # the time column; "" = the first column
+    columns: tuple[str, ...] = ()  # value columns; () = every column but the time
+    joint: bool = False  # one multivariate series of all columns; else one series per column
+    context: int = 48  # past steps the encoder reads
+    horizon: int = 12  # future steps the decoder generates
+    season: int = 1  # seasonal period: seasonal naive, the MASE scale, seasonal ETS / ARIMA
+    scaling: Literal["meanstd", "meanabs", "none"] = "meanstd"  # per series, over its context
+    calendar: bool = False  # month / weekday features (needs dates in the time column)
+    trading_days: bool = False  # daily market data: closed days (weekends, holidays) are no gap
+    test_origins: int = 24  # rolling forecast origins at the end of each series
+    dev_origins: int = 12  # origins before the test part, for validation
+    origin_step: int = 1  # steps between two origins
+    window_step: int = 1  # steps between two training windows
+
+    def __post_init__(self):
+        for name in ("context", "horizon", "season", "origin_step", "window_step"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`data.series.{name}` must be >= 1")
+        if self.test_origins < 1 or self.dev_origins < 0:
+            raise ValueError("`data.series.test_origins` must be >= 1, `dev_origins` >= 0")
+
+
 # the data settings that decide what a model's token ids mean: models that share a vocabulary
 # must also agree on these to be ensembled, distilled from or fine-tuned
 PREPROCESSING = ("reverse_source", "src_tokenizer", "tgt_tokenizer")
@@ -58,7 +87,7 @@ PREPROCESSING = ("reverse_source", "src_tokenizer", "tgt_tokenizer")
 
 @dataclass(frozen=True)
 class DataConfig:
-    dataset: Literal["files", "cmudict"] = "files"
+    dataset: Literal["files", "cmudict", "series"] = "files"
     train: SplitConfig | None = None
     dev: SplitConfig | None = None
     test: SplitConfig | None = None
@@ -66,6 +95,7 @@ class DataConfig:
     test_fraction: float = 0.0
     split_seed: int = 1234
     cmudict: CmudictConfig = field(default_factory=CmudictConfig)
+    series: SeriesConfig = field(default_factory=SeriesConfig)
     src_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     tgt_tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     reverse_source: bool = True  # feed `c b a` for `a b c`, as in the paper
@@ -75,6 +105,8 @@ class DataConfig:
     def __post_init__(self):
         if self.dataset == "files" and self.train is None:
             raise ValueError("`data.train` is required when `data.dataset` is 'files'")
+        if self.dataset == "series" and not self.series.csv:
+            raise ValueError("`data.series.csv` is required when `data.dataset` is 'series'")
         for name in ("dev_fraction", "test_fraction"):
             if not 0.0 <= getattr(self, name) < 0.5:
                 raise ValueError(f"`data.{name}` must be in [0, 0.5)")
@@ -130,7 +162,32 @@ class TransformerConfig:
             raise ValueError("`model.dropout` must be in [0, 1)")
 
 
-ModelConfig = RNNConfig | TransformerConfig  # discriminated by `type`
+@dataclass(frozen=True)
+class ForecastConfig:
+    """An LSTM encoder-decoder over real values: a linear input projection instead of
+    embeddings, and a distribution head (Gaussian NLL, or quantiles with the pinball loss)."""
+
+    type: Literal["forecast"] = "forecast"
+    layers: int = 2
+    emb_size: int = 32  # the linear projection of each step's values and covariates
+    hidden_size: int = 64
+    dropout: float = 0.1
+    head: Literal["gaussian", "quantile"] = "gaussian"
+    quantiles: tuple[float, ...] = (0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.975)
+
+    def __post_init__(self):
+        if self.layers < 1 or self.emb_size < 1 or self.hidden_size < 1:
+            raise ValueError("`model.layers`, `emb_size` and `hidden_size` must be positive")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("`model.dropout` must be in [0, 1)")
+        q = self.quantiles
+        if list(q) != sorted(set(q)) or not all(0 < x < 1 for x in q) or 0.5 not in q:
+            raise ValueError(
+                "`model.quantiles` must be increasing levels in (0, 1) that include 0.5"
+            )
+
+
+ModelConfig = RNNConfig | TransformerConfig | ForecastConfig  # discriminated by `type`
 
 
 @dataclass(frozen=True)
@@ -176,6 +233,11 @@ class TrainConfig:
     distill_from: tuple[str, ...] = ()
     distill_weight: float = 0.5
     distill_topk: int = 8
+    # forecasting: the share of decoder inputs taken from the model's own samples instead of
+    # the true past value (scheduled sampling), reached linearly over the first
+    # `scheduled_sampling_steps` steps (0: over the whole step budget)
+    scheduled_sampling: float = 0.0
+    scheduled_sampling_steps: int = 0
 
     def __post_init__(self):
         if self.lr <= 0 or self.epochs <= 0:
@@ -186,6 +248,10 @@ class TrainConfig:
             raise ValueError("`train.label_smoothing` must be in [0, 1)")
         if not 0.0 <= self.final_lr_factor <= 1.0:
             raise ValueError("`train.final_lr_factor` must be in [0, 1]")
+        if not 0.0 <= self.scheduled_sampling <= 1.0 or self.scheduled_sampling_steps < 0:
+            raise ValueError(
+                "`train.scheduled_sampling` must be in [0, 1], `scheduled_sampling_steps` >= 0"
+            )
         if not 0.0 <= self.distill_weight <= 1.0 or self.distill_topk < 1:
             raise ValueError("`train.distill_weight` must be in [0, 1], `distill_topk` >= 1")
         if self.init_from and self.vocab_from:
@@ -236,6 +302,18 @@ class Config:
     model: ModelConfig = field(default_factory=RNNConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     decode: DecodeConfig = field(default_factory=DecodeConfig)
+
+    def __post_init__(self):
+        series = self.data.dataset == "series"
+        if series != (self.model.type == "forecast"):
+            raise ValueError(
+                "`model.type: forecast` goes with `data.dataset: series`, and only with it"
+            )
+        if series and self.train.metric != "loss":
+            raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
+        for key in ("vocab_from", "distill_from"):
+            if series and getattr(self.train, key):
+                raise ValueError(f"`train.{key}` is for text models; remove it from a series run")
 
 
 # ----------------------------------------------------------------------------- loading

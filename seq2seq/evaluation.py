@@ -1,4 +1,5 @@
-"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity.
+"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity; and for
+forecasts of real values MASE, sMAPE, CRPS (of samples, or of a Gaussian) and interval coverage.
 
 WER/PER follow the G2P literature: a word is right if its 1-best equals any of its
 references; PER = sum over words of the smallest edit distance to any reference, divided
@@ -204,3 +205,65 @@ def breakdowns(sources_tok, hyps, refs, ranks: dict[str, int]) -> dict[str, list
         "by_length": bucketed(bleu, hyps, refs, lengths, length_edges, min_sentences=20),
         "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges, min_sentences=20),
     }
+
+
+# -- forecasts: metrics of real values ---------------------------------------------------
+
+
+def mase_scale(history: Sequence[float], season: int = 1) -> float:
+    """The MASE denominator: the mean absolute error of the seasonal naive forecast over the
+    history before the origin (Hyndman & Koehler, 2006); season 1 when the history is
+    shorter than two seasons."""
+    import numpy as np
+
+    y = np.asarray(history, dtype=float)
+    m = season if len(y) > season else 1
+    return float(np.mean(np.abs(y[m:] - y[:-m]))) if len(y) > m else float("nan")
+
+
+def mase(y, forecast, scale: float) -> float:
+    """Mean absolute error over the horizon, divided by `mase_scale` of the history."""
+    import numpy as np
+
+    return float(np.mean(np.abs(np.asarray(y) - np.asarray(forecast))) / scale)
+
+
+def smape(y, forecast) -> float:
+    """Symmetric MAPE in percent, as in the M4 competition: 200 / H * sum |y - f| / (|y| + |f|);
+    a step where both are 0 counts as no error."""
+    import numpy as np
+
+    y, f = np.asarray(y, dtype=float), np.asarray(forecast, dtype=float)
+    den = np.abs(y) + np.abs(f)
+    return float(np.mean(np.where(den > 0, 2 * np.abs(y - f) / np.where(den > 0, den, 1), 0)) * 100)
+
+
+def crps_samples(samples, y) -> float:
+    """Mean CRPS of sample forecasts (S, ...) for values y (...): E|X - y| - E|X - X'| / 2,
+    the second term from the sorted samples in O(S log S)."""
+    import numpy as np
+
+    x, y = np.sort(np.asarray(samples, dtype=float), axis=0), np.asarray(y, dtype=float)
+    S = x.shape[0]
+    spread = np.tensordot(2 * np.arange(1, S + 1) - S - 1, x, axes=(0, 0)) * 2 / S**2
+    return float(np.mean(np.abs(x - y).mean(0) - spread / 2))
+
+
+def crps_gaussian(mean, std, y) -> float:
+    """Mean closed-form CRPS of Gaussian forecasts (Gneiting & Raftery, 2007)."""
+    import numpy as np
+
+    mu, sd, y = (np.asarray(a, dtype=float) for a in (mean, std, y))
+    sd = np.maximum(sd, 1e-12)
+    z = (y - mu) / sd
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
+    pdf = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    return float(np.mean(sd * (z * (2 * cdf - 1) + 2 * pdf - 1 / math.sqrt(math.pi))))
+
+
+def coverage(lower, upper, y) -> float:
+    """The share of values inside their interval [lower, upper]."""
+    import numpy as np
+
+    y = np.asarray(y)
+    return float(np.mean((np.asarray(lower) <= y) & (y <= np.asarray(upper))))

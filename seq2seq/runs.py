@@ -6,19 +6,28 @@ Used by `seq2seq train` (after training) and the demo; the CLI only prints the r
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from .config import load_config
 from .data.corpus import read_split
 from .data.io import read_tsv
 from .evaluation import METRICS
+from .forecasting import evaluate_series_run
 from .translator import Translator
 
 
-def evaluate_run(run_dir: str | Path) -> dict:
-    """Score the run's best checkpoint on its test split (if any); write metrics.json."""
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def evaluate_run(run_dir: str | Path, log=_log) -> dict:
+    """Score the run's best checkpoint on its test split (if any); write metrics.json. A
+    series run: its test origins, against the baselines (`forecasting.evaluate`)."""
     run_dir = Path(run_dir)
     cfg = load_config(run_dir / "config.yaml")
+    if cfg.data.dataset == "series":  # rolling-origin forecasts against the baselines
+        return evaluate_series_run(run_dir, log=log)
     if (run_dir / "test.tsv").is_file():  # a split the run derived itself
         test = read_tsv(run_dir / "test.tsv")
     else:

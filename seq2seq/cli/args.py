@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_score,
         _add_rescore,
         _add_data,
+        _add_forecast,
         _add_embed,
         _add_reproduce,
         _add_average,
@@ -210,15 +211,19 @@ def _add_rescore(sub) -> None:
     rs.set_defaults(command="rescore")
 
 
+TEXT_CORPORA = ["multi30k", "tatoeba-en-fr", "bible-en-es"]
+CHINESE = ["couplet-zh", "tang-poems"]  # data/chinese.py
+SERIES = ["sunspots", "co2", "elnino", "macrodata", "nile", "msft"]  # data/series_datasets.py
+
+
 def _add_data(sub) -> None:
     da = sub.add_parser(
         "data",
         help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, couplet-zh, "
-        "tang-poems)",
+        "tang-poems) or write a built-in real series as CSV (sunspots, co2, elnino, macrodata, "
+        "nile, msft)",
     )
-    da.add_argument(
-        "corpus", choices=["multi30k", "tatoeba-en-fr", "bible-en-es", "couplet-zh", "tang-poems"]
-    )
+    da.add_argument("corpus", choices=TEXT_CORPORA + CHINESE + SERIES)
     da.add_argument(
         "--pair", help="SRC-TGT languages of a translation corpus, e.g. de-en (required there)"
     )
@@ -230,8 +235,32 @@ def _add_data(sub) -> None:
     da.add_argument(
         "--from", dest="from_dir", help="a local copy (default: download from the public URL)"
     )
-    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR, data/CORPUS)")
+    da.add_argument(
+        "--out",
+        help="output folder (default: data/CORPUS-PAIR, data/CORPUS; for a series, data/)",
+    )
     da.set_defaults(command="data")
+
+
+def _add_forecast(sub) -> None:
+    fc = sub.add_parser(
+        "forecast", help="forecast the series of a CSV with a series model; plot the intervals"
+    )
+    fc.add_argument("--model", required=True, help="a run directory of a series model")
+    fc.add_argument("--csv", required=True, help="a CSV with the columns the model was trained on")
+    fc.add_argument("--plot", help="write a PNG: history, forecast and 80 / 95 %% intervals")
+    fc.add_argument("--output", "-o", help="write the forecasts as CSV (default: stdout)")
+    fc.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="N",
+        help="forecast from N values before the end (and plot the actual values); default 0: "
+        "forecast past the end",
+    )
+    fc.add_argument("--samples", type=int, default=200, help="sampled paths (default 200)")
+    fc.add_argument("--seed", type=int, default=0, help="the samples' random seed (default 0)")
+    fc.set_defaults(command="forecast")
 
 
 def _add_embed(sub) -> None:

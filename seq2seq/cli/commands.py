@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
+from .args import CHINESE, SERIES
 
 
 def cmd_train(args) -> int:
@@ -285,7 +286,15 @@ def cmd_rescore(args) -> int:
 def cmd_data(args) -> int:
     from ..data.io import check_output_folder
 
-    if args.corpus in ("couplet-zh", "tang-poems"):
+    if args.corpus in SERIES:
+        from ..data.series_datasets import write_series
+
+        if args.pair or args.from_dir or args.script:
+            raise UserError(f"{args.corpus}: a series has no --pair, --from or --script; drop them")
+        path = write_series(args.corpus, check_output_folder(args.out or "data", "--out"))
+        print(f"  data.series.csv: {path}")
+        return 0
+    if args.corpus in CHINESE:
         written = _chinese_data(args)
     else:
         from ..data.datasets import prepare
@@ -445,3 +454,46 @@ def cmd_serve(args) -> int:
         threads=args.threads,
     )
     return 0
+
+
+def cmd_forecast(args) -> int:
+    from ..data.io import check_output, write_text
+    from ..forecasting import Forecaster
+
+    for option, path in (("--output", args.output), ("--plot", args.plot)):
+        if path:
+            check_output(path, option)
+    if args.samples < 2 or args.holdout < 0:
+        raise UserError("--samples must be 2 or more and --holdout 0 or more")
+    forecaster = Forecaster.load(args.model)
+    items = []
+    for series in forecaster.read(args.csv):
+        origin = len(series.values) - args.holdout
+        items.append(
+            (series, forecaster.forecast(series, [origin], samples=args.samples, seed=args.seed))
+        )
+    text = forecast_csv(items)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    if args.plot:
+        from ..forecasting.plots import plot_forecasts
+
+        print(f"wrote {plot_forecasts(items, args.plot, title=str(args.model))}", file=sys.stderr)
+    return 0
+
+
+def forecast_csv(items) -> str:
+    """series, time, step, mean and the 2.5 / 10 / 50 / 90 / 97.5 % quantiles, one row per step."""
+    levels = (0.025, 0.1, 0.5, 0.9, 0.975)
+    rows = ["series,time,step,forecast," + ",".join(f"q{100 * q:g}" for q in levels)]
+    for series, paths in items:
+        t, H = paths.origins[0], paths.point.shape[1]
+        times = (list(series.times) + series.clock.after(series.times[-1], H))[t : t + H]
+        qs = [paths.quantile(q)[0] for q in levels]  # each (H, D)
+        for d, column in enumerate(series.columns):
+            for h in range(H):
+                cells = [f"{paths.point[0, h, d]:.6g}"] + [f"{q[h, d]:.6g}" for q in qs]
+                rows.append(f"{column},{times[h]},{h + 1}," + ",".join(cells))
+    return "\n".join(rows) + "\n"

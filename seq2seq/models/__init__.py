@@ -6,14 +6,17 @@ from torch import nn
 
 from ..config import ModelConfig
 from .base import EncoderOutput, Seq2SeqModel
+from .forecast import ForecastSeq2Seq
 from .rnn import RNNSeq2Seq
 from .transformer import TransformerSeq2Seq
 
-MODELS = {"rnn": RNNSeq2Seq, "transformer": TransformerSeq2Seq}
+MODELS = {"rnn": RNNSeq2Seq, "transformer": TransformerSeq2Seq, "forecast": ForecastSeq2Seq}
 
 
-def build_model(cfg: ModelConfig, src_vocab_size: int, tgt_vocab_size: int) -> nn.Module:
-    return MODELS[cfg.type](cfg, src_vocab_size, tgt_vocab_size)
+def build_model(cfg: ModelConfig, src_size: int, tgt_size: int) -> nn.Module:
+    """The model of `cfg.type`; the sizes are the vocabularies' (text), or the values and
+    covariates per step and the target dimensions (`forecast`)."""
+    return MODELS[cfg.type](cfg, src_size, tgt_size)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,5 +1,20 @@
-"""Training: the loop, checkpoints, optimizers and schedules."""
+"""Training: the loop, checkpoints, optimizers and schedules; `train` picks the trainer of
+the run's data (text pairs, or real-valued series)."""
 
-from .loop import train
+from __future__ import annotations
 
-__all__ = ["train"]
+from pathlib import Path
+
+from ..config import Config
+from .forecast import ForecastTrainer
+from .loop import Trainer, _log
+from .loop import train as _train
+
+
+def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
+    """Train (or resume) a model in `run_dir`; returns a summary of the run."""
+    cls = ForecastTrainer if cfg.data.dataset == "series" else Trainer
+    return _train(cfg, run_dir, progress=progress, log=log, trainer_class=cls)
+
+
+__all__ = ["train", "Trainer", "ForecastTrainer"]

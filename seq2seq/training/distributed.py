@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..errors import UserError
+
 
 @dataclass(frozen=True)
 class Dist:
@@ -57,6 +59,13 @@ def init() -> Dist:
         import torch.distributed.nn.functional  # noqa: F401  before the group: see the docstring
 
         if torch.cuda.is_available():
+            gpus = torch.cuda.device_count()
+            if info.local_rank >= gpus:
+                raise UserError(
+                    f"torchrun started more processes on this machine than it has GPUs ({gpus}): "
+                    f"use --nproc_per_node {gpus}, or hide the GPUs (CUDA_VISIBLE_DEVICES=) "
+                    "to train on CPU"
+                )
             torch.cuda.set_device(info.local_rank)
         dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
     return info

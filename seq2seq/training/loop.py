@@ -312,6 +312,18 @@ class Trainer:
         texts = [self.processor.decode_tgt(h[0].tokens) for h in hyps]
         return score(self.cfg.train.metric, texts, refs, tokenize=self.cfg.train.bleu_tokenize)
 
+    def dev_scores(self) -> dict:
+        """What a validation reports of the dev set: loss, perplexity, the task metric."""
+        nll, n = self.dev_loss()
+        scores = {"dev_loss": nll / n, "dev_ppl": perplexity(nll, n)}
+        if METRICS[self.cfg.train.metric].decoded:
+            scores.update({f"dev_{k}": v for k, v in self.dev_metric().items()})
+        return scores
+
+    def batch(self, indices: list[int]):
+        """The training batch of these examples."""
+        return collate([self.train_examples[i] for i in indices])
+
     # -- validation ----------------------------------------------------------------------
 
     def validate(self, train_loss: float | None) -> bool:
@@ -324,10 +336,7 @@ class Trainer:
             "train_loss": train_loss,
         }
         if self.dev_examples:
-            nll, n = self.dev_loss()
-            entry.update(dev_loss=nll / n, dev_ppl=perplexity(nll, n))
-            if METRICS[metric].decoded:
-                entry.update({f"dev_{k}": v for k, v in self.dev_metric().items()})
+            entry.update(self.dev_scores())
         value = entry.get(f"dev_{metric}")
         improved = value is None or is_better(metric, value, c["best"])
         if improved:
@@ -398,6 +407,7 @@ class Trainer:
         return {
             "steps": c["step"],
             "train_seconds": round(c["train_seconds"], 1),
+            "target_tokens": c["tokens"],
             "tokens_per_second": round(c["tokens"] / max(c["train_seconds"], 1e-9)),
             f"best_dev_{self.cfg.train.metric}": c["best"],
         }
@@ -436,7 +446,7 @@ class Trainer:
         while True:
             for idx in self.sampler:  # this epoch's remaining batches
                 t0 = time.perf_counter()
-                batch = collate([self.train_examples[i] for i in idx])
+                batch = self.batch(idx)
                 loss_sum = loss_sum + self.train_step(batch, idx)
                 c["step"], c["tokens"] = c["step"] + 1, c["tokens"] + self.step_tokens
                 tokens += batch.n_tgt_tokens
@@ -475,9 +485,11 @@ class Trainer:
                 return float(loss_sum) / max(1, tokens)
 
 
-def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
+def train(
+    cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log, trainer_class=Trainer
+) -> dict:
     """Train (or resume) a model in `run_dir`; returns a summary of the run."""
-    trainer = Trainer(cfg, run_dir, progress=progress, log=log)
+    trainer = trainer_class(cfg, run_dir, progress=progress, log=log)
     try:
         summary = trainer.run()
     except BaseException:

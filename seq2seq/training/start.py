@@ -63,7 +63,10 @@ REFUSED_BECAUSE = {
         _SCHEDULE,
     ),
     **dict.fromkeys(("batch_tokens", "batch_size", "seed"), _SAMPLER),
-    **dict.fromkeys(("clip_norm", "label_smoothing"), _OBJECTIVE),
+    **dict.fromkeys(
+        ("clip_norm", "label_smoothing", "scheduled_sampling", "scheduled_sampling_steps"),
+        _OBJECTIVE,
+    ),
     **dict.fromkeys(
         ("distill_from", "distill_weight", "distill_topk"),
         "the objective and the teachers' targets the run was trained on",

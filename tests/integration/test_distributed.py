@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 
+import pytest
 import torch
 import yaml
 
@@ -52,6 +53,7 @@ def config(tsv):
     }
 
 
+@pytest.mark.cpu_only  # gloo on CPU, bit for bit; bench/gpu.sh runs it with CUDA hidden
 def test_two_process_ddp_equals_one_process_on_joined_batches(tmp_path):
     tsv = tmp_path / "train.tsv"
     write_corpus(tsv)

@@ -114,13 +114,14 @@ def test_distill_end_to_end(memorised, tmp_path, capsys):
     assert main([*argv, "--out", str(out), "--chunk", "7", "--no-progress"]) == 0
     report = json.loads((out / "distill" / "report.json").read_text())
     assert json.loads(capsys.readouterr().out) == {"run": str(out), "complete": True, **report}
-    teacher = Translator.load(teacher_run, device="cpu")
+    # as distill loads them: the default device, precision auto (bf16 on a recent GPU)
+    teacher = Translator.load(teacher_run, precision="auto")
     sources = [s for s, _ in pairs]
     labels = teacher.translate(sources, beam=teacher.cfg.decode.beam)
     assert (out / "distill" / "train.tsv").read_text().splitlines() == [
         f"{s}\t{h}" for s, h in zip(sources, labels)
     ]
-    student = Translator.load(out, device="cpu")
+    student = Translator.load(out, precision="auto")
     assert (report["split"], report["metric"], report["beam"]) == ("test", "wer", 3)
     for who, t in (("teacher", teacher), ("student", student)):
         assert report[who]["parameters"] == count_parameters(t.model)
