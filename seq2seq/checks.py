@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def decode_options(options: dict) -> dict:
             raise InputTypeError(
                 f"unknown decoding option {key!r}; the options are {', '.join(_DECODE_TYPES)}"
             )
+        if kind not in ("int", "float", "bool"):  # a choice, or a list of tokens
+            given[key] = _decode_value(key, value)
+            continue
         ok = {
             "int": isinstance(value, int) and not isinstance(value, bool),
             "float": isinstance(value, int | float) and not isinstance(value, bool),
@@ -85,3 +89,18 @@ def decode_options(options: dict) -> dict:
         if kind == "float" and not math.isfinite(value):
             raise InputValueError(f"decoding option {key}={value!r}: expected a finite number")
     return given
+
+
+def _decode_value(key: str, value):
+    """A `decode` setting of a Literal type (one of its choices) or of tuple[str, ...] (one
+    str, or a list of them)."""
+    hint = typing.get_type_hints(DecodeConfig)[key]
+    if typing.get_origin(hint) is typing.Literal:
+        if value not in typing.get_args(hint):
+            choices = ", ".join(map(repr, typing.get_args(hint)))
+            raise InputValueError(f"decoding option {key}={value!r}: expected one of {choices}")
+        return value
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(v, str) for v in items):
+        raise InputTypeError(f"decoding option {key}={value!r}: expected a str or a list of str")
+    return tuple(items)

@@ -19,7 +19,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from .errors import UserError
-from .evaluation import MetricName
+from .evaluation import BleuTokenize, MetricName
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,7 @@ class TrainConfig:
     valid_every: int = 0  # steps between validations; 0 = at the end of each epoch
     valid_max_sentences: int = 0  # decode only the first N dev sources for the metric; 0 = all
     metric: MetricName = "bleu"
+    bleu_tokenize: BleuTokenize = "13a"  # sacreBLEU's tokenizer: zh for Chinese (per character)
     patience: int = 0  # stop after this many validations without improvement; 0 = never
     keep_checkpoints: int = 0  # also keep the weights of the last N validations (for averaging)
     tensorboard: bool = True  # event files in RUN/tensorboard/ when the package is installed
@@ -270,10 +271,25 @@ class DecodeConfig:
     batch_size: int = 64
     # longer inputs are refused with one line; 0 = 4 x the trained data.max_src_len
     max_input_tokens: int = 0
+    # constrained decoding, for every model and search: `source` = exactly as many target
+    # tokens as the source has (character-level couplets); copy_tokens = where the source
+    # has one of these tokens the output has it too, and nowhere else (e.g. ["，"])
+    length: Literal["free", "source"] = "free"
+    copy_tokens: tuple[str, ...] = ()
+    # sampling (`--sample`): temperature, then the top_k tokens (0 = all) and the smallest
+    # set holding top_p of the probability (1.0 = all); the seed makes it repeatable
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    seed: int = 1
 
     def __post_init__(self):
         if self.beam < 1 or not 1 <= self.nbest <= self.beam:
             raise ValueError("`decode.beam` must be >= 1 and 1 <= `decode.nbest` <= beam")
+        if self.temperature < 0 or self.top_k < 0 or not 0.0 < self.top_p <= 1.0:
+            raise ValueError(
+                "`decode.temperature` and `top_k` must be >= 0, `decode.top_p` in (0, 1]"
+            )
         if self.batch_size < 1:
             raise ValueError("`decode.batch_size` must be >= 1")
         if self.max_len_a < 0 or self.max_len_b < 0 or self.max_input_tokens < 0:

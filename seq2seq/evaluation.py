@@ -70,12 +70,19 @@ def wer_per(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, flo
     return {"wer": wrong / max(1, len(hyps)), "per": errors / max(1, length)}
 
 
-def bleu(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str]:
-    """Corpus BLEU (sacreBLEU defaults) and its signature; refs[i] lists sentence i's refs."""
+BLEU_TOKENIZERS = ("13a", "zh", "intl", "char", "none")  # sacreBLEU's; zh splits CJK characters
+BleuTokenize = Literal[BLEU_TOKENIZERS]
+
+
+def bleu(
+    hyps: Sequence[str], refs: Sequence[Sequence[str]], tokenize: str = "13a"
+) -> tuple[float, str]:
+    """Corpus BLEU (sacreBLEU, its `tokenize`: 13a by default, zh for Chinese) and its
+    signature; refs[i] lists sentence i's refs."""
     import sacrebleu  # here, not at the top: the CLI starts without it
 
     streams = _ref_streams(refs)
-    metric = sacrebleu.metrics.BLEU()
+    metric = sacrebleu.metrics.BLEU(tokenize=tokenize)
     return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
 
 
@@ -93,21 +100,39 @@ def _ref_streams(refs: Sequence[Sequence[str]]) -> list[list[str]]:
     return [[r[k] if k < len(r) else None for r in refs] for k in range(n)]
 
 
+def same_shape(
+    sources: Sequence[str], hyps: Sequence[str], marks: Sequence[str] = ("，",)
+) -> float:
+    """The share of outputs with their source's shape, character by character (spaces
+    ignored): the same length, and each of `marks` where the source has it and nowhere
+    else (a couplet's second line against its first)."""
+    if len(sources) != len(hyps):
+        raise ValueError(f"{len(sources)} sources but {len(hyps)} outputs")
+    kept = 0
+    for src, hyp in zip(sources, hyps):
+        a, b = "".join(src.split()), "".join(hyp.split())
+        kept += len(a) == len(b) and all(
+            y == x if x in marks else y not in marks for x, y in zip(a, b)
+        )
+    return kept / max(1, len(sources))
+
+
 def perplexity(total_nll: float, n_tokens: int) -> float:
     return math.exp(min(total_nll / max(1, n_tokens), 100.0))
 
 
 def score(
-    metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]]
+    metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]], *, tokenize: str = "13a"
 ) -> dict[str, float | str]:
-    """The named task metric (wer/per -> both; bleu/chrf -> score and signature)."""
+    """The named task metric (wer/per -> both; bleu/chrf -> score and signature); `tokenize`
+    is BLEU's (chrF works on characters and needs none)."""
     if metric not in DECODED_METRICS:
         raise ValueError(
             f"{metric!r} is not a metric of translations; use one of {DECODED_METRICS}"
         )
     if metric in ("wer", "per"):
         return wer_per(hyps, refs)
-    value, signature = (bleu if metric == "bleu" else chrf)(hyps, refs)
+    value, signature = bleu(hyps, refs, tokenize) if metric == "bleu" else chrf(hyps, refs)
     return {metric: value, f"{metric}_signature": signature}
 
 

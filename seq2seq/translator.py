@@ -16,6 +16,7 @@ from . import checkpoints, checks
 from .config import Config, DecodeConfig
 from .data import Processor, references
 from .decoding.batched import decode_all
+from .decoding.constraints import source_constraints
 from .decoding.ensemble import Ensemble
 from .decoding.rescore import forced_scores
 from .errors import InputValueError, UserError
@@ -126,16 +127,18 @@ class Translator:
         sentences: list[str],
         *,
         greedy: bool = False,
+        sample: bool = False,
         progress: bool = False,
         source_name: str | None = None,
         **decode,
     ) -> list[list[Translation]]:
         """n-best translations per sentence; keyword arguments override `decode` settings.
+        `greedy`: greedy search; `sample`: sampling (decode.temperature, top_k, top_p, seed).
         `source_name` (a file name) is what an error about one input names."""
         sentences = checks.sentences(sentences)
         cfg = self.decode_config(**decode)
         sources = self.encode_sources(sentences, cfg, name=source_name)
-        return self.decode_sources(sources, cfg, greedy=greedy, progress=progress)
+        return self.decode_sources(sources, cfg, greedy=greedy, sample=sample, progress=progress)
 
     def decode_sources(
         self,
@@ -143,13 +146,23 @@ class Translator:
         cfg: DecodeConfig,
         *,
         greedy: bool = False,
+        sample: bool = False,
         progress: bool = False,
     ) -> list[list[Translation]]:
-        """n-best translations of sentences already encoded (`encode_sources`) with `cfg`."""
+        """n-best translations of sentences already encoded (`encode_sources`) with `cfg`;
+        `decode.length` and `decode.copy_tokens` constrain each from its source."""
+        constraints = source_constraints(cfg, self.processor, sources)
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
             with self._autocast():
                 hyps = decode_all(
-                    self.model, sources, cfg, device=self.device, greedy=greedy, progress=bar
+                    self.model,
+                    sources,
+                    cfg,
+                    device=self.device,
+                    greedy=greedy,
+                    sample=sample,
+                    constraints=constraints,
+                    progress=bar,
                 )
         vocab = self.processor.tgt_vocab
         return [
@@ -178,6 +191,23 @@ class Translator:
         """1-best translation of each sentence."""
         return [n[0].text for n in self.translate_nbest(sentences, **decode)]
 
+    def continue_lines(self, firsts: list[str], lines: int, **decode) -> list[list[str]]:
+        """Write on from each first line: each output is fed back as the next source until a
+        text has `lines` lines (a poem from its first line). Keyword arguments as
+        `translate_nbest` (`greedy`, `sample`, decoding settings); the texts are decoded
+        together, one batch per line. Sampling draws line k with seed `decode.seed + k`, so
+        the lines do not repeat one stream of random numbers and the whole is repeatable."""
+        if isinstance(lines, bool) or not isinstance(lines, int) or lines < 1:
+            raise InputValueError(f"lines={lines!r}: expected an int >= 1")
+        texts = [[s] for s in checks.sentences(firsts, "firsts")]
+        settings = {k: v for k, v in decode.items() if k not in ("greedy", "sample", "progress")}
+        seed = self.decode_config(**settings).seed
+        for k in range(lines - 1):
+            nxt = self.translate_nbest([t[-1] for t in texts], **{**decode, "seed": seed + k})
+            for t, nb in zip(texts, nxt):
+                t.append(nb[0].text)
+        return texts
+
     def unknown(self, sentences: list[str], side: str = "src") -> list[float]:
         """Per sentence, the share of its tokens the model does not know (source or target)."""
         encode = self.processor.encode_src if side == "src" else self.processor.encode_tgt
@@ -203,7 +233,7 @@ class Translator:
         """Score on (source, reference) pairs; repeated sources count once, with all references."""
         sources, refs = references(checks.pairs(pairs))
         hyps = self.translate(sources, **decode)
-        return score(metric, hyps, refs), hyps
+        return score(metric, hyps, refs, tokenize=self.cfg.train.bleu_tokenize), hyps
 
 
 def quantize_int8(model):

@@ -7,6 +7,7 @@ imports neither torch nor the library until a command needs it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ..errors import Interrupted, UserError
@@ -18,11 +19,12 @@ __all__ = ["build_parser", "main"]
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_utf8_args(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
     keep_freed_memory()
+    _utf8_streams()
     try:
         from . import commands
 
@@ -38,3 +40,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _utf8_args(argv: list[str]) -> list[str]:
+    """Command-line words as the UTF-8 they were typed in: under a C locale Python decodes
+    them as ASCII with surrogate escapes, so `generate 床前明月光` would read mangled text."""
+    out = []
+    for word in argv:
+        try:
+            out.append(os.fsencode(word).decode("utf-8"))
+        except UnicodeDecodeError:  # not UTF-8 bytes: leave the word as Python read it
+            out.append(word)
+    return out
+
+
+def _utf8_streams() -> None:
+    """What the CLI prints is UTF-8 whatever the locale (as the files it writes are), so
+    Chinese output is neither refused nor mangled under a C or Latin-1 locale."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..evaluation import DECODED_METRICS
+from ..evaluation import BLEU_TOKENIZERS, DECODED_METRICS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_plot,
         _add_demo,
         _add_serve,
+        _add_generate,
     ):
         add(sub)
     return p
@@ -59,6 +60,32 @@ def _input_output(p: argparse.ArgumentParser, input_help: str, output_help: str)
     p.add_argument("--output", "-o", help=output_help)
 
 
+def _search_options(p: argparse.ArgumentParser) -> None:
+    """Sampling beside greedy and beam search, and constrained decoding (every model)."""
+    p.add_argument("--greedy", action="store_true", help="greedy search")
+    p.add_argument(
+        "--sample", action="store_true", help="sampling instead of beam search (see --top-k)"
+    )
+    p.add_argument("--temperature", type=float, help="sampling: divide log-probs by T (0: greedy)")
+    p.add_argument("--top-k", type=int, help="sampling: only the K most probable tokens (0: all)")
+    p.add_argument(
+        "--top-p", type=float, help="sampling: the fewest tokens holding this probability (1: all)"
+    )
+    p.add_argument("--seed", type=int, help="sampling: the random seed (default decode.seed)")
+    p.add_argument(
+        "--length",
+        choices=["free", "source"],
+        help="source: exactly as many output tokens as the input has (default decode.length)",
+    )
+    p.add_argument(
+        "--copy-tokens",
+        nargs="*",
+        metavar="TOKEN",
+        help="where the input has one of these tokens the output has it too, and nowhere "
+        "else (e.g. --copy-tokens ，); none given: no such tokens (default decode.copy_tokens)",
+    )
+
+
 # -- one function per subcommand's arguments ----------------------------------------------
 
 
@@ -76,7 +103,7 @@ def _add_translate(sub) -> None:
     _models(tr, "run directory or checkpoint file; several = an ensemble (average log-probs)")
     _input_output(tr, "input file (default: stdin)", "output file (default: stdout)")
     tr.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
-    tr.add_argument("--greedy", action="store_true", help="greedy search")
+    _search_options(tr)
     tr.add_argument("--nbest", type=int, help="write N best per input as `id ||| text ||| score`")
     tr.add_argument("--length-penalty", type=float, help="alpha in score / length**alpha")
     tr.add_argument(
@@ -133,6 +160,19 @@ def _add_evaluate(sub) -> None:
         "repeated sources = extra references; --hyp then follows its unique sources)",
     )
     e.add_argument("--metric", default="bleu", choices=DECODED_METRICS)
+    e.add_argument(
+        "--tokenize",
+        default="13a",
+        choices=BLEU_TOKENIZERS,
+        help="BLEU's sacreBLEU tokenizer (default 13a; zh for Chinese: per character)",
+    )
+    e.add_argument(
+        "--same-shape",
+        metavar="SRC",
+        help="also print the share of hypotheses with the shape of their line of SRC: as many "
+        "characters, and the --marks where SRC has them and nowhere else (couplets)",
+    )
+    e.add_argument("--marks", nargs="+", default=["，"], help="for --same-shape (default ，)")
     e.set_defaults(command="evaluate")
 
 
@@ -172,21 +212,33 @@ def _add_rescore(sub) -> None:
 
 
 TEXT_CORPORA = ["multi30k", "tatoeba-en-fr", "bible-en-es"]
+CHINESE = ["couplet-zh", "tang-poems"]  # data/chinese.py
 SERIES = ["sunspots", "co2", "elnino", "macrodata", "nile", "msft"]  # data/series_datasets.py
 
 
 def _add_data(sub) -> None:
     da = sub.add_parser(
         "data",
-        help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es) or write a "
-        "built-in real series as CSV (sunspots, co2, elnino, macrodata, nile, msft)",
+        help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, couplet-zh, "
+        "tang-poems) or write a built-in real series as CSV (sunspots, co2, elnino, macrodata, "
+        "nile, msft)",
     )
-    da.add_argument("corpus", choices=TEXT_CORPORA + SERIES)
-    da.add_argument("--pair", help="a corpus's SRC-TGT languages, e.g. de-en")
+    da.add_argument("corpus", choices=TEXT_CORPORA + CHINESE + SERIES)
+    da.add_argument(
+        "--pair", help="SRC-TGT languages of a translation corpus, e.g. de-en (required there)"
+    )
+    da.add_argument(
+        "--script",
+        choices=["simplified", "traditional"],
+        help="tang-poems: the characters (default simplified; the source is traditional)",
+    )
     da.add_argument(
         "--from", dest="from_dir", help="a local copy (default: download from the public URL)"
     )
-    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR; for a series, data/)")
+    da.add_argument(
+        "--out",
+        help="output folder (default: data/CORPUS-PAIR, data/CORPUS; for a series, data/)",
+    )
     da.set_defaults(command="data")
 
 
@@ -347,3 +399,21 @@ def _add_serve(sub) -> None:
             flag, type=kind, default=default, metavar=unit, help=f"{what} (default {default})"
         )
     sv.set_defaults(command="serve")
+
+
+def _add_generate(sub) -> None:
+    g = sub.add_parser(
+        "generate",
+        help="write on from a first line: each output line is fed back as the next input "
+        "(a poem from its first line)",
+    )
+    _models(g, "run directory or checkpoint file (a line -> next line model); several = ensemble")
+    g.add_argument(
+        "first", nargs="*", help="first lines, one text each (default: one per line of --input)"
+    )
+    g.add_argument("--lines", type=int, default=4, help="lines per text, the first included (4)")
+    _input_output(g, "first lines, one per line (default: stdin)", "output file (default: stdout)")
+    g.add_argument("--beam", type=int, help="beam size (default: the model's decode.beam)")
+    _search_options(g)
+    g.add_argument("--device", help="cpu or cuda (default: cuda if available)")
+    g.set_defaults(command="generate")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
-from .args import SERIES
+from .args import CHINESE, SERIES
 
 
 def cmd_train(args) -> int:
@@ -52,12 +52,28 @@ def _warn_unknown(shares: list[float], threshold: float, name: str, what: str = 
         print(f"warning: {name}: {len(flagged) - 5} more such lines", file=sys.stderr)
 
 
+def _search_opts(args) -> dict:
+    """The decoding overrides of translate's and generate's search options (None = unset)."""
+    if args.greedy and args.sample:
+        raise UserError("--greedy and --sample: choose one search")
+    return {
+        "beam": args.beam,
+        "temperature": args.temperature,
+        "top_k": args.top_k,
+        "top_p": args.top_p,
+        "seed": args.seed,
+        "length": args.length,
+        "copy_tokens": args.copy_tokens,
+    }
+
+
 def cmd_translate(args) -> int:
     from ..data.io import check_output, check_output_folder, write_text
     from ..translator import unknown_share
 
-    if args.greedy and (args.nbest or 1) > 1:
-        raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy")
+    if (args.greedy or args.sample) and (args.nbest or 1) > 1:
+        raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy / --sample")
+    opts = _search_opts(args)
     if args.output:
         check_output(args.output)
     if args.attention_plots:
@@ -66,14 +82,13 @@ def cmd_translate(args) -> int:
     if args.attention_plots and getattr(translator.cfg.model, "attention", "") == "none":
         raise UserError("--attention-plots: this model has no attention (model.attention: none)")
     lines, name = _read_input(args.input)
-    opts = {
-        "beam": args.beam,
-        "nbest": args.nbest,
-        "length_penalty": args.length_penalty,
-        "early_stop": args.early_stop,
-        "batch_size": args.batch_size,
-        "max_input_tokens": args.max_input_tokens,
-    }
+    opts.update(
+        nbest=args.nbest,
+        length_penalty=args.length_penalty,
+        early_stop=args.early_stop,
+        batch_size=args.batch_size,
+        max_input_tokens=args.max_input_tokens,
+    )
     if args.nbest is not None and args.beam is None:
         opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
     cfg = translator.decode_config(**opts)  # a bad option is the only line printed
@@ -81,7 +96,7 @@ def cmd_translate(args) -> int:
     _warn_unknown([unknown_share(ids) for ids in sources], args.warn_unknown, name)
     print(f"decoding in {translator.choice.reason}", file=sys.stderr)
     results = translator.decode_sources(
-        sources, cfg, greedy=args.greedy, progress=args.output is not None
+        sources, cfg, greedy=args.greedy, sample=args.sample, progress=args.output is not None
     )
     if args.attention_plots:
         write_attention_plots(translator, lines, results, Path(args.attention_plots))
@@ -91,6 +106,35 @@ def cmd_translate(args) -> int:
         )
     else:
         text = "".join(nb[0].text + "\n" for nb in results)
+    if args.output:
+        write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from ..data.io import check_output, write_text
+    from ..translator import Translator
+
+    if args.lines < 1:
+        raise UserError(f"--lines {args.lines}: give 1 or more")
+    opts = _search_opts(args)
+    if args.output:
+        check_output(args.output)
+    firsts, name = (args.first, "first lines") if args.first else _read_input(args.input)
+    firsts = [line.strip() for line in firsts if line.strip()]
+    if not firsts:
+        raise UserError(
+            f"{name}: no first line; give one, e.g. seq2seq generate --model RUN 床前明月光"
+        )
+    translator = Translator.load(args.model, device=args.device)
+    translator.decode_config(**opts)  # a bad option: one line, before any work
+    translator.encode_sources(firsts, name=name)  # so is an overlong first line
+    texts = translator.continue_lines(
+        firsts, args.lines, greedy=args.greedy, sample=args.sample, **opts
+    )
+    text = "\n".join("".join(line + "\n" for line in t) for t in texts)
     if args.output:
         write_text(args.output, text)
     else:
@@ -130,7 +174,7 @@ def write_attention_plots(translator, lines: list[str], results, folder: Path) -
 def cmd_evaluate(args) -> int:
     from ..data.io import read_lines, read_tsv
     from ..data.splits import references
-    from ..evaluation import score
+    from ..evaluation import same_shape, score
 
     hyps = read_lines(args.hyp)
     if not hyps:
@@ -149,7 +193,14 @@ def cmd_evaluate(args) -> int:
         raise UserError(
             f"{args.hyp} has {len(hyps)} lines but {args.ref[0]} has {len(refs)} distinct sources"
         )
-    result = score(args.metric, hyps, refs)
+    result = score(args.metric, hyps, refs, tokenize=args.tokenize)
+    if args.same_shape:
+        sources = read_lines(args.same_shape)
+        if len(sources) != len(hyps):
+            raise UserError(
+                f"{args.hyp} has {len(hyps)} lines but {args.same_shape} {len(sources)}"
+            )
+        result["same_shape"] = same_shape(sources, hyps, args.marks)
     for k, v in result.items():
         print(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}")
     return 0
@@ -233,24 +284,44 @@ def cmd_rescore(args) -> int:
 
 
 def cmd_data(args) -> int:
-    from ..data.datasets import prepare
     from ..data.io import check_output_folder
 
     if args.corpus in SERIES:
         from ..data.series_datasets import write_series
 
-        if args.pair or args.from_dir:
-            raise UserError(f"{args.corpus}: a series has no --pair or --from; drop them")
+        if args.pair or args.from_dir or args.script:
+            raise UserError(f"{args.corpus}: a series has no --pair, --from or --script; drop them")
         path = write_series(args.corpus, check_output_folder(args.out or "data", "--out"))
         print(f"  data.series.csv: {path}")
         return 0
-    if not args.pair:
-        raise UserError(f"{args.corpus}: give --pair SRC-TGT, e.g. --pair de-en")
-    out = check_output_folder(args.out or Path("data") / f"{args.corpus}-{args.pair}", "--out")
-    written = prepare(args.corpus, args.pair, out, args.from_dir)
+    if args.corpus in CHINESE:
+        written = _chinese_data(args)
+    else:
+        from ..data.datasets import prepare
+
+        if args.pair is None or args.script is not None:
+            raise UserError(
+                f"{args.corpus}: give --pair SRC-TGT, e.g. --pair de-en (--script is for tang-poems)"
+            )
+        out = check_output_folder(args.out or Path("data") / f"{args.corpus}-{args.pair}", "--out")
+        written = prepare(args.corpus, args.pair, out, args.from_dir)
     for split, (src, tgt) in written.items():
         print(f"  {split}: {{src: {src}, tgt: {tgt}}}")
     return 0
+
+
+def _chinese_data(args) -> dict:
+    from ..data.chinese import prepare_chinese
+    from ..data.io import check_output_folder
+
+    if args.pair is not None:
+        raise UserError(f"--pair: {args.corpus} has one language; drop --pair")
+    if args.script is not None and args.corpus != "tang-poems":
+        raise UserError(f"--script: only tang-poems has two scripts; drop it for {args.corpus}")
+    script = args.script or "simplified"
+    default = args.corpus + ("-traditional" if script == "traditional" else "")
+    out = check_output_folder(args.out or Path("data") / default, "--out")
+    return prepare_chinese(args.corpus, out, args.from_dir, script=script)
 
 
 def cmd_embed(args) -> int:

@@ -6,6 +6,8 @@ import torch
 
 from ..config import DecodeConfig
 from ..data.batching import inference_batches, pad
+from .constraints import Constraints
+from .sampling import make_generator, sample_search
 from .search import Hypothesis, beam_search, greedy_search
 
 
@@ -16,17 +18,28 @@ def decode_all(
     *,
     device: torch.device | str = "cpu",
     greedy: bool = False,
+    sample: bool = False,
+    constraints: list[Constraints] | None = None,
     progress=None,
 ) -> list[list[Hypothesis]]:
-    """n-best lists for id sequences, in input order; `greedy` uses greedy search (1-best)."""
+    """n-best lists for id sequences, in input order; `greedy` uses greedy search and
+    `sample` sampling (1-best; seeded by `cfg.seed` once per call); `constraints`: one per
+    source (`constraints.source_constraints`), or None."""
     results: list[list[Hypothesis]] = [[] for _ in sources]
     todo = [i for i, s in enumerate(sources) if s]
+    generator = make_generator(cfg.seed, device) if sample else None
     for idx in inference_batches([len(sources[i]) for i in todo], cfg.batch_size):
         ids = [todo[i] for i in idx]
         src, src_len = pad([sources[i] for i in ids])
         src = src.to(device)
         kw = {"max_len_a": cfg.max_len_a, "max_len_b": cfg.max_len_b}
-        if greedy:
+        kw["constraints"] = None if constraints is None else [constraints[i] for i in ids]
+        if sample:
+            spec = {"top_k": cfg.top_k, "top_p": cfg.top_p, "temperature": cfg.temperature}
+            out = [
+                [h] for h in sample_search(model, src, src_len, generator=generator, **spec, **kw)
+            ]
+        elif greedy:
             out = [[h] for h in greedy_search(model, src, src_len, **kw)]
         else:
             out = beam_search(

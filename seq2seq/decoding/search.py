@@ -17,6 +17,7 @@ import torch
 from .. import kernels
 from ..kernels.topk import row_topk
 from ..vocab import BOS_ID, EOS_ID, PAD_ID
+from .constraints import ConstraintMask, Constraints, build_mask
 
 
 @dataclass
@@ -57,6 +58,31 @@ def _at_cap(t: int, caps: list[int], alive: list[int], K: int, device) -> torch.
     return torch.tensor(flags, device=device).repeat_interleave(K) if any(flags) else None
 
 
+@dataclass(frozen=True)
+class _Masks:
+    """What a step may not output: <pad> and <s>; past a sentence's cap, anything but </s>;
+    and what its constraints forbid."""
+
+    caps: list[int]  # per sentence: the most tokens a hypothesis may hold
+    K: int  # rows per active sentence
+    constraints: ConstraintMask | None
+
+    @classmethod
+    def build(cls, src_len, a: float, b: int, K: int, constraints, device) -> _Masks:
+        mask = build_mask(constraints, device)
+        caps = max_lengths(src_len, a, b).tolist()
+        return cls(mask.caps(caps) if mask is not None else caps, K, mask)
+
+    def apply_(self, logp: torch.Tensor, t: int, ids: list[int], sent: torch.Tensor):
+        """Mask step t's log-probabilities (n*K, V) in place; `ids`/`sent`: the active
+        sentences' original indices as a list and as a tensor."""
+        _mask_(logp, _at_cap(t, self.caps, ids, self.K, logp.device))
+        if self.constraints is not None:
+            rows = sent if self.K == 1 else sent.repeat_interleave(self.K)
+            self.constraints.apply_(logp, t, rows)
+        return logp
+
+
 def top_candidates(scores: torch.Tensor, logp: torch.Tensor):
     """The 2K best extensions of each sentence's K beams: (score, beam, token), each (n, 2K).
 
@@ -71,14 +97,50 @@ def top_candidates(scores: torch.Tensor, logp: torch.Tensor):
     return top_scores, top_idx // k2, row_tok.view(n, K * k2).gather(1, top_idx)
 
 
+def argmax_pick(logp: torch.Tensor) -> torch.Tensor:
+    """Greedy search's choice: the most probable token of each row."""
+    return logp.argmax(dim=-1)
+
+
 @torch.no_grad()
 def greedy_search(
-    model, src, src_len, *, max_len_a: float = 2.0, max_len_b: int = 10
+    model,
+    src,
+    src_len,
+    *,
+    max_len_a: float = 2.0,
+    max_len_b: int = 10,
+    constraints: list[Constraints | None] | None = None,
 ) -> list[Hypothesis]:
     """Most probable next token at every step; one hypothesis per sentence."""
+    return one_best_search(
+        model,
+        src,
+        src_len,
+        argmax_pick,
+        max_len_a=max_len_a,
+        max_len_b=max_len_b,
+        constraints=constraints,
+    )
+
+
+@torch.no_grad()
+def one_best_search(
+    model,
+    src,
+    src_len,
+    pick,
+    *,
+    max_len_a: float = 2.0,
+    max_len_b: int = 10,
+    constraints: list[Constraints | None] | None = None,
+) -> list[Hypothesis]:
+    """One token per step chosen by `pick(log_probs (n, V)) -> tokens (n,)` (greedy: the
+    argmax; sampling: a draw), after the masks; a hypothesis's score is the model's
+    log-probability of its tokens, </s> included."""
     B, device = src.size(0), src.device
-    caps = max_lengths(src_len, max_len_a, max_len_b).tolist()
-    T = max(caps) + 1
+    masks = _Masks.build(src_len, max_len_a, max_len_b, 1, constraints, device)
+    T = max(masks.caps) + 1
     state = model.init_state(model.encode(src, src_len))
     alive = torch.arange(B, device=device)  # original index of each row still decoding
     alive_ids = list(range(B))
@@ -88,10 +150,9 @@ def greedy_search(
     attn = None  # (B, T, S)
     for t in range(T):
         logp, state, att = model.step(last, state)  # (n, V)
-        _mask_(logp, _at_cap(t, caps, alive_ids, 1, device))
-        best_lp, best = logp.max(dim=-1)  # (n,)
+        best = pick(masks.apply_(logp, t, alive_ids, alive))  # (n,)
         out[alive, t] = best
-        scores[alive] += best_lp
+        scores[alive] += logp.gather(1, best.unsqueeze(1)).squeeze(1)
         if att is not None:
             attn = att.new_zeros(B, T, att.size(-1)) if attn is None else attn
             attn[alive, t] = att
@@ -178,6 +239,7 @@ def beam_search(
     max_len_a: float = 2.0,
     max_len_b: int = 10,
     early_stop: bool = False,
+    constraints: list[Constraints | None] | None = None,
 ) -> list[list[Hypothesis]]:
     """Batched beam search; returns the `nbest` best hypotheses per sentence, best first.
 
@@ -186,24 +248,23 @@ def beam_search(
     finished hypotheses, or with `early_stop` once its `nbest`-th best finished hypothesis
     scores at least as well as its best live one would if it ended at the next step (exact when
     length_penalty is 0, since log-probabilities only fall; a heuristic otherwise, as
-    OpenNMT-py's default).
+    OpenNMT-py's default). `constraints`: one per sentence (`constraints.py`), or None.
     """
     K, device, B = beam, src.device, src.size(0)
     rules = _Rules(K, nbest, early_stop, length_penalty)
-    caps = max_lengths(src_len, max_len_a, max_len_b).tolist()
+    masks = _Masks.build(src_len, max_len_a, max_len_b, K, constraints, device)
     state = model.init_state(model.encode(src, src_len)).repeat(K)  # (B*K) rows
     sent = torch.arange(B, device=device)  # original index of each active sentence
     sent_ids = list(range(B))
-    scores = torch.zeros((B, K), device=device).index_fill_(
-        1, torch.arange(1, K, device=device), -math.inf
-    )
+    scores = torch.full((B, K), -math.inf, device=device)  # one live beam per sentence at first
+    scores[:, 0] = 0.0
     history = torch.empty((B * K, 0), dtype=torch.long, device=device)  # (n*K, t)
     attn_hist = None  # (n*K, t, S)
     last = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
-    for t in range(max(caps) + 1):
+    for t in range(max(masks.caps) + 1):
         logp, state, att = model.step(last, state)  # (n*K, V)
-        _mask_(logp, _at_cap(t, caps, sent_ids, K, device))
+        masks.apply_(logp, t, sent_ids, sent)
         top_scores, from_beam, tok = top_candidates(scores, logp)  # (n, 2K) each
         rows = torch.arange(sent.numel(), device=device).unsqueeze(1) * K + from_beam  # parents
         if att is not None:  # attention of step t belongs to the parent row's history

@@ -191,8 +191,13 @@ class CT2Translator(Translator):
             )
         return sources
 
-    def decode_sources(self, sources, cfg, *, greedy=False, progress=False):
+    def decode_sources(self, sources, cfg, *, greedy=False, progress=False, sample=False):
         """n-best translations of encoded sentences, by CTranslate2's search."""
+        if sample or cfg.length != "free" or cfg.copy_tokens:
+            raise UserError(
+                "--engine ctranslate2: its own search has no sampling or constrained decoding "
+                "(decode.length, decode.copy_tokens); use --engine torch or --engine onnx"
+            )
         caps = max_lengths(torch.tensor([len(s) for s in sources]), cfg.max_len_a, cfg.max_len_b)
         found = self._search(sources, caps.tolist(), cfg, greedy)
         vocab = self.processor.tgt_vocab

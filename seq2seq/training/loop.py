@@ -23,6 +23,7 @@ from ..data import BucketSampler, Processor, collate, inference_batches, referen
 from ..data.corpus import load_splits, save_derived_splits
 from ..data.processor import dropped_summary
 from ..decoding.batched import decode_all
+from ..decoding.constraints import source_constraints
 from ..errors import Interrupted, UserError
 from ..evaluation import METRICS, is_better, perplexity, score
 from ..kernels.memory import keep_freed_memory
@@ -298,16 +299,18 @@ class Trainer:
             sources = sources[: self.cfg.train.valid_max_sentences]
             refs = refs[: len(sources)]
         self.model.eval()
+        ids = [self.processor.encode_src(s) for s in sources]
         with self._autocast():
             hyps = decode_all(
                 self.model,
-                [self.processor.encode_src(s) for s in sources],
+                ids,
                 self.cfg.decode,
                 device=self.device,
                 greedy=True,
+                constraints=source_constraints(self.cfg.decode, self.processor, ids),
             )
         texts = [self.processor.decode_tgt(h[0].tokens) for h in hyps]
-        return score(self.cfg.train.metric, texts, refs)
+        return score(self.cfg.train.metric, texts, refs, tokenize=self.cfg.train.bleu_tokenize)
 
     def dev_scores(self) -> dict:
         """What a validation reports of the dev set: loss, perplexity, the task metric."""

@@ -72,6 +72,7 @@ REFUSED_BECAUSE = {
         "the objective and the teachers' targets the run was trained on",
     ),
     "metric": "the best score and the count of misses in last.pt are in its units",
+    "bleu_tokenize": "the best BLEU in last.pt was counted on its tokens",
     "init_from": "the run started from it; a resume continues from its own last.pt",
     "vocab_from": "the run's vocabularies came from it",
 }
