@@ -172,14 +172,16 @@ def _add_rescore(sub) -> None:
 
 def _add_data(sub) -> None:
     da = sub.add_parser(
-        "data", help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es)"
+        "data", help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, aeslc)"
     )
-    da.add_argument("corpus", choices=["multi30k", "tatoeba-en-fr", "bible-en-es"])
-    da.add_argument("--pair", required=True, help="SRC-TGT languages, e.g. de-en")
+    da.add_argument("corpus", choices=["multi30k", "tatoeba-en-fr", "bible-en-es", "aeslc"])
+    da.add_argument(
+        "--pair", help="SRC-TGT languages of a translation corpus, e.g. de-en (required there)"
+    )
     da.add_argument(
         "--from", dest="from_dir", help="a local copy (default: download from the public URL)"
     )
-    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR)")
+    da.add_argument("--out", help="output folder (default: data/CORPUS-PAIR, data/aeslc)")
     da.set_defaults(command="data")
 
 

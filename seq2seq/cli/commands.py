@@ -235,10 +235,31 @@ def cmd_data(args) -> int:
     from ..data.datasets import prepare
     from ..data.io import check_output_folder
 
+    if args.corpus == "aeslc":
+        return _aeslc_data(args)
+    if args.pair is None:
+        raise UserError(f"{args.corpus}: give --pair SRC-TGT, e.g. --pair de-en")
     out = check_output_folder(args.out or Path("data") / f"{args.corpus}-{args.pair}", "--out")
     written = prepare(args.corpus, args.pair, out, args.from_dir)
     for split, (src, tgt) in written.items():
         print(f"  {split}: {{src: {src}, tgt: {tgt}}}")
+    return 0
+
+
+def _aeslc_data(args) -> int:
+    """Email bodies -> subject lines; dev (and test) with the three human subject lines."""
+    from ..data.aeslc import prepare_aeslc
+    from ..data.io import check_output_folder
+
+    if args.pair is not None:
+        raise UserError("--pair: aeslc is one language (email body -> subject line); drop --pair")
+    out = check_output_folder(args.out or Path("data") / "aeslc", "--out")
+    for split, files in prepare_aeslc(out, args.from_dir).items():
+        line = f"  {split}: {{src: {files['src']}, tgt: {files['tgt']}}}"
+        if "tsv" in files:
+            refs = " ".join(str(files[k]) for k in ("ann0", "ann1", "ann2") if k in files)
+            line += f"; with its 3 human subjects: {{tsv: {files['tsv']}}}, refs {refs}"
+        print(line)
     return 0
 
 
