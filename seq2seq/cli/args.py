@@ -85,6 +85,12 @@ def _add_translate(sub) -> None:
         help="end a sentence's search once a finished hypothesis scores above its best live "
         "one (as OpenNMT-py), instead of once it has beam-size finished hypotheses",
     )
+    tr.add_argument(
+        "--ban-unk",
+        action="store_true",
+        default=None,
+        help="never output <unk> (default: the model's decode.ban_unk)",
+    )
     tr.add_argument("--batch-size", type=int, help="sentences per batch")
     tr.add_argument(
         "--max-input-tokens",

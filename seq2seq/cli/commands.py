@@ -70,6 +70,7 @@ def cmd_translate(args) -> int:
         "nbest": args.nbest,
         "length_penalty": args.length_penalty,
         "early_stop": args.early_stop,
+        "ban_unk": args.ban_unk,
         "batch_size": args.batch_size,
         "max_input_tokens": args.max_input_tokens,
     }
@@ -77,10 +78,11 @@ def cmd_translate(args) -> int:
         opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
     cfg = translator.decode_config(**opts)  # a bad option is the only line printed
     sources = translator.encode_sources(lines, cfg, name=name)  # so is an overlong line
-    _warn_unknown([unknown_share(ids) for ids in sources], args.warn_unknown, name)
+    V = len(translator.processor.src_vocab)
+    _warn_unknown([unknown_share(ids, V) for ids in sources], args.warn_unknown, name)
     print(f"decoding in {translator.choice.reason}", file=sys.stderr)
     results = translator.decode_sources(
-        sources, cfg, greedy=args.greedy, progress=args.output is not None
+        sources, cfg, greedy=args.greedy, progress=args.output is not None, sentences=lines
     )
     if args.attention_plots:
         write_attention_plots(translator, lines, results, Path(args.attention_plots))

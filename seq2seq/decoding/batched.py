@@ -6,6 +6,7 @@ import torch
 
 from ..config import DecodeConfig
 from ..data.batching import inference_batches, pad
+from .ban import BanTokens
 from .search import Hypothesis, beam_search, greedy_search
 
 
@@ -18,7 +19,9 @@ def decode_all(
     greedy: bool = False,
     progress=None,
 ) -> list[list[Hypothesis]]:
-    """n-best lists for id sequences, in input order; `greedy` uses greedy search (1-best)."""
+    """n-best lists for id sequences, in input order; `greedy` uses greedy search (1-best);
+    with `cfg.ban_unk` no hypothesis holds <unk>."""
+    model = BanTokens(model) if cfg.ban_unk else model
     results: list[list[Hypothesis]] = [[] for _ in sources]
     todo = [i for i, s in enumerate(sources) if s]
     for idx in inference_batches([len(sources[i]) for i in todo], cfg.batch_size):

@@ -191,8 +191,9 @@ class CT2Translator(Translator):
             )
         return sources
 
-    def decode_sources(self, sources, cfg, *, greedy=False, progress=False):
-        """n-best translations of encoded sentences, by CTranslate2's search."""
+    def decode_sources(self, sources, cfg, *, greedy=False, progress=False, sentences=None):
+        """n-best translations of encoded sentences, by CTranslate2's search (`sentences`, the
+        text a copying model copies from, is not needed: no copying model is exported)."""
         caps = max_lengths(torch.tensor([len(s) for s in sources]), cfg.max_len_a, cfg.max_len_b)
         found = self._search(sources, caps.tolist(), cfg, greedy)
         vocab = self.processor.tgt_vocab
