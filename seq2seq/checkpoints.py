@@ -209,6 +209,11 @@ def check_compatible(reference: Checkpoint, other: Checkpoint) -> None:
                 f"{other.source}: data.{key} differs from {reference.source}'s; "
                 "models used together must preprocess alike"
             )
+    if bool(other.processor.get("copy")) != bool(reference.processor.get("copy")):
+        raise UserError(
+            f"{other.source}: copies from its source (model.copy) where {reference.source} "
+            "does not, or the other way round; use models of one kind together"
+        )
     for side, name in (("tgt", "target"), ("src", "source")):
         if any(
             other.processor[f"{side}_{part}"] != reference.processor[f"{side}_{part}"]

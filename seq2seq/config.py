@@ -37,7 +37,7 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class TokenizerConfig:
-    kind: Literal["char", "word", "spm"] = "word"
+    kind: Literal["char", "word", "wordpunct", "spm"] = "word"
     lowercase: bool = False
     max_vocab: int = 0  # 0 = keep every type (the paper capped at 160k source / 80k target)
     min_freq: int = 1
@@ -82,7 +82,7 @@ class SeriesConfig:
 
 # the data settings that decide what a model's token ids mean: models that share a vocabulary
 # must also agree on these to be ensembled, distilled from or fine-tuned
-PREPROCESSING = ("reverse_source", "src_tokenizer", "tgt_tokenizer")
+PREPROCESSING = ("reverse_source", "src_tokenizer", "tgt_tokenizer", "shared_vocab")
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,19 @@ class DataConfig:
     reverse_source: bool = True  # feed `c b a` for `a b c`, as in the paper
     max_src_len: int = 100  # longer training pairs are dropped (in tokens)
     max_tgt_len: int = 100
+    # cut every source (training and inference) to its first max_src_len tokens instead of
+    # dropping longer training pairs: long documents (summarization) keep their start
+    truncate_src: bool = False
+    # one tokenizer and one vocabulary for both sides, counted on both (a copying model's
+    # need: a token means the same id in the source and in the target)
+    shared_vocab: bool = False
 
     def __post_init__(self):
+        if self.shared_vocab and self.src_tokenizer != self.tgt_tokenizer:
+            raise ValueError(
+                "`data.shared_vocab` shares one tokenizer between source and target: give "
+                "`data.src_tokenizer` and `data.tgt_tokenizer` the same settings"
+            )
         if self.dataset == "files" and self.train is None:
             raise ValueError("`data.train` is required when `data.dataset` is 'files'")
         if self.dataset == "series" and not self.series.csv:
@@ -128,6 +139,10 @@ class RNNConfig:
     input_feeding: bool = True  # Luong: feed the last attentional vector into the next step
     bidirectional: bool = False  # encoder reads both ways; a bridge maps its state to the decoder's
     residual: bool = False  # residual connections between stacked layers
+    # pointer-generator (See et al. 2017): mix the output distribution with the attention
+    # over the source, so source tokens (also ones outside the vocabulary) can be copied;
+    # needs attention, and shares one vocabulary between source and target
+    copy: bool = False
 
     def __post_init__(self):
         if self.layers < 1 or self.emb_size < 1 or self.hidden_size < 1:
@@ -136,6 +151,11 @@ class RNNConfig:
             raise ValueError("`model.dropout` must be in [0, 1)")
         if self.tie_embeddings and self.emb_size != self.hidden_size:
             raise ValueError("`model.tie_embeddings` needs emb_size == hidden_size")
+        if self.copy and self.attention == "none":
+            raise ValueError(
+                "`model.copy` copies through the attention: set `model.attention` "
+                "(bahdanau, dot or general)"
+            )
         if self.attention == "dot" and self.bidirectional:
             raise ValueError(
                 "`model.attention: dot` needs equal sizes; use `general` with a bidirectional encoder"
@@ -282,6 +302,7 @@ class DecodeConfig:
     top_k: int = 0
     top_p: float = 1.0
     seed: int = 1
+    ban_unk: bool = False  # never output <unk> (a capped vocabulary's most frequent guess)
 
     def __post_init__(self):
         if self.beam < 1 or not 1 <= self.nbest <= self.beam:
@@ -314,6 +335,22 @@ class Config:
         for key in ("vocab_from", "distill_from"):
             if series and getattr(self.train, key):
                 raise ValueError(f"`train.{key}` is for text models; remove it from a series run")
+        if copies(self) and not self.data.shared_vocab:
+            raise ValueError(
+                "`model.copy` copies source tokens as target tokens: set `data.shared_vocab: "
+                "true` (one vocabulary for both sides)"
+            )
+        if copies(self) and self.train.distill_from:
+            raise ValueError(
+                "`train.distill_from` with `model.copy`: the teachers' distributions have no "
+                "extended ids; distil a copying model from its teachers' outputs (seq2seq "
+                "distill) instead"
+            )
+
+
+def copies(cfg: Config) -> bool:
+    """Whether the model copies from its source (`model.copy`, a pointer-generator)."""
+    return bool(getattr(cfg.model, "copy", False))
 
 
 # ----------------------------------------------------------------------------- loading

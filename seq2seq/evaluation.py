@@ -1,9 +1,15 @@
-"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, perplexity; and for
-forecasts of real values MASE, sMAPE, CRPS (of samples, or of a Gaussian) and interval coverage.
+"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, ROUGE, perplexity; and
+for forecasts of real values MASE, sMAPE, CRPS (of samples, or of a Gaussian) and interval
+coverage.
 
 WER/PER follow the G2P literature: a word is right if its 1-best equals any of its
 references; PER = sum over words of the smallest edit distance to any reference, divided
 by the sum of the lengths of those closest references. Scores are fractions (0.25 = 25%).
+
+ROUGE-1/2/L F1 (Google's `rouge-score`, Porter stemmer, x 100) over several references per
+sentence: a sentence's score is the mean of its F1 against each of its references (the
+model average, as ROUGE-1.5.5's default `-f A`), and the corpus score the mean over
+sentences. The best single reference per sentence (`*_max`) is reported beside it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from .errors import UserError
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ METRICS = {
     "chrf": Metric(higher_is_better=True, decoded=True, reported_as="bleu"),
     "wer": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
     "per": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
+    "rouge": Metric(higher_is_better=True, decoded=True, reported_as="rouge"),
     "loss": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
     "ppl": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
 }
@@ -94,6 +103,37 @@ def chrf(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> tuple[float, str
     return metric.corpus_score(list(hyps), streams).score, str(metric.get_signature())
 
 
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+
+
+def rouge(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, float | str]:
+    """ROUGE-1/2/L F1 x 100, each sentence scored by the mean over its references (and, as
+    `*_max`, by its best one); `rouge` = the mean of the three, what a run selects on."""
+    try:
+        from rouge_score import rouge_scorer
+    except ImportError:  # an optional extra, like the plots
+        raise UserError(
+            "the rouge metric needs the rouge-score package: pip install -e '.[rouge]'"
+        ) from None
+    if len(hyps) != len(refs):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} reference sets")
+    scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    mean = dict.fromkeys(ROUGE_TYPES, 0.0)
+    best = dict.fromkeys(ROUGE_TYPES, 0.0)
+    for hyp, options in zip(hyps, refs):
+        per_ref = [scorer.score(r, hyp) for r in options if r is not None]
+        for k in ROUGE_TYPES:
+            f1 = [s[k].fmeasure for s in per_ref] or [0.0]
+            mean[k] += sum(f1) / len(f1)
+            best[k] += max(f1)
+    n = max(1, len(hyps))
+    out: dict[str, float | str] = {k: 100 * v / n for k, v in mean.items()}
+    out["rouge"] = sum(out[k] for k in ROUGE_TYPES) / len(ROUGE_TYPES)
+    out.update({f"{k}_max": 100 * v / n for k, v in best.items()})
+    out["rouge_signature"] = "rouge-score|F1|porter-stemmer|refs:mean-per-sentence"
+    return out
+
+
 def _ref_streams(refs: Sequence[Sequence[str]]) -> list[list[str]]:
     """Per-sentence reference lists -> sacreBLEU's reference streams (padded with None)."""
     n = max(len(r) for r in refs)
@@ -124,14 +164,17 @@ def perplexity(total_nll: float, n_tokens: int) -> float:
 def score(
     metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]], *, tokenize: str = "13a"
 ) -> dict[str, float | str]:
-    """The named task metric (wer/per -> both; bleu/chrf -> score and signature); `tokenize`
-    is BLEU's (chrF works on characters and needs none)."""
+    """The named task metric (wer/per -> both; bleu/chrf -> score and signature; rouge ->
+    ROUGE-1/2/L, their mean and signature); `tokenize` is BLEU's (chrF works on characters and
+    needs none)."""
     if metric not in DECODED_METRICS:
         raise ValueError(
             f"{metric!r} is not a metric of translations; use one of {DECODED_METRICS}"
         )
     if metric in ("wer", "per"):
         return wer_per(hyps, refs)
+    if metric == "rouge":
+        return rouge(hyps, refs)
     value, signature = bleu(hyps, refs, tokenize) if metric == "bleu" else chrf(hyps, refs)
     return {metric: value, f"{metric}_signature": signature}
 

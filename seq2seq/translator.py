@@ -39,9 +39,13 @@ class Translation:
 INPUT_LIMIT_FACTOR = 4  # default decode.max_input_tokens: 4 x the trained data.max_src_len
 
 
-def unknown_share(ids: list[int]) -> float:
-    """The share of <unk> among a sentence's token ids (0 for an empty sentence)."""
-    return sum(i == UNK_ID for i in ids) / len(ids) if ids else 0.0
+def unknown_share(ids: list[int], vocab_size: int | None = None) -> float:
+    """The share of <unk> among a sentence's token ids (0 for an empty sentence); with
+    `vocab_size`, ids past it (a copying model's out-of-vocabulary tokens) count too."""
+    if not ids:
+        return 0.0
+    limit = vocab_size if vocab_size is not None else float("inf")
+    return sum(i == UNK_ID or i >= limit for i in ids) / len(ids)
 
 
 class Translator:
@@ -138,7 +142,9 @@ class Translator:
         sentences = checks.sentences(sentences)
         cfg = self.decode_config(**decode)
         sources = self.encode_sources(sentences, cfg, name=source_name)
-        return self.decode_sources(sources, cfg, greedy=greedy, sample=sample, progress=progress)
+        return self.decode_sources(
+            sources, cfg, greedy=greedy, sample=sample, progress=progress, sentences=sentences
+        )
 
     def decode_sources(
         self,
@@ -148,9 +154,11 @@ class Translator:
         greedy: bool = False,
         sample: bool = False,
         progress: bool = False,
+        sentences: list[str] | None = None,
     ) -> list[list[Translation]]:
         """n-best translations of sentences already encoded (`encode_sources`) with `cfg`;
-        `decode.length` and `decode.copy_tokens` constrain each from its source."""
+        `decode.length` and `decode.copy_tokens` constrain each from its source; `sentences`:
+        their text, from which a copying model's copied tokens are read."""
         constraints = source_constraints(cfg, self.processor, sources)
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
             with self._autocast():
@@ -164,20 +172,20 @@ class Translator:
                     constraints=constraints,
                     progress=bar,
                 )
-        vocab = self.processor.tgt_vocab
+        p, texts = self.processor, sentences or [None] * len(sources)
         return [
             [
                 Translation(
-                    self.processor.decode_tgt(h.tokens),
+                    p.decode_tgt(h.tokens, text),
                     h.score,
                     h.norm_score,
-                    vocab.decode(h.tokens),
+                    p.tgt_token_list(h.tokens, text),
                     self._source_order(h.attention, len(src)),
-                    unknown_share(src),
+                    unknown_share(src, len(p.src_vocab)),
                 )
                 for h in nbest
             ]
-            for src, nbest in zip(sources, hyps)
+            for src, text, nbest in zip(sources, texts, hyps)
         ]
 
     def _source_order(self, attention: torch.Tensor | None, n: int) -> torch.Tensor | None:
@@ -211,7 +219,8 @@ class Translator:
     def unknown(self, sentences: list[str], side: str = "src") -> list[float]:
         """Per sentence, the share of its tokens the model does not know (source or target)."""
         encode = self.processor.encode_src if side == "src" else self.processor.encode_tgt
-        return [unknown_share(encode(s)) for s in checks.sentences(sentences)]
+        V = len(self.processor.src_vocab)
+        return [unknown_share(encode(s), V) for s in checks.sentences(sentences)]
 
     def score(self, pairs: list[tuple[str, str]], *, batch_size: int = 64) -> list[float]:
         """Model (or ensemble) log-probability of each target given its source, </s> included."""
@@ -219,10 +228,12 @@ class Translator:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputValueError(f"batch_size={batch_size!r}: expected an int >= 1")
         p = self.processor
+        self.encode_sources([s for s, _ in pairs])  # an overlong source: one line
+        ids = [p.encode_pair(s, t) for s, t in pairs]
         return forced_scores(
             self.model,
-            self.encode_sources([s for s, _ in pairs]),
-            [p.encode_tgt(t) for _, t in pairs],
+            [s for s, _ in ids],
+            [t for _, t in ids],
             batch_size=batch_size,
             device=self.device,
         )

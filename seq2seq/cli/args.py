@@ -113,6 +113,12 @@ def _add_translate(sub) -> None:
         help="end a sentence's search once a finished hypothesis scores above its best live "
         "one (as OpenNMT-py), instead of once it has beam-size finished hypotheses",
     )
+    tr.add_argument(
+        "--ban-unk",
+        action="store_true",
+        default=None,
+        help="never output <unk> (default: the model's decode.ban_unk)",
+    )
     tr.add_argument("--batch-size", type=int, help="sentences per batch")
     tr.add_argument(
         "--max-input-tokens",
@@ -211,7 +217,7 @@ def _add_rescore(sub) -> None:
     rs.set_defaults(command="rescore")
 
 
-TEXT_CORPORA = ["multi30k", "tatoeba-en-fr", "bible-en-es"]
+TEXT_CORPORA = ["multi30k", "tatoeba-en-fr", "bible-en-es", "aeslc"]
 CHINESE = ["couplet-zh", "tang-poems"]  # data/chinese.py
 SERIES = ["sunspots", "co2", "elnino", "macrodata", "nile", "msft"]  # data/series_datasets.py
 
@@ -219,8 +225,8 @@ SERIES = ["sunspots", "co2", "elnino", "macrodata", "nile", "msft"]  # data/seri
 def _add_data(sub) -> None:
     da = sub.add_parser(
         "data",
-        help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, couplet-zh, "
-        "tang-poems) or write a built-in real series as CSV (sunspots, co2, elnino, macrodata, "
+        help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, aeslc, "
+        "couplet-zh, tang-poems) or write a built-in real series as CSV (sunspots, co2, elnino, macrodata, "
         "nile, msft)",
     )
     da.add_argument("corpus", choices=TEXT_CORPORA + CHINESE + SERIES)

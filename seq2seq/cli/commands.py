@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
+from . import datasets
 from .args import CHINESE, SERIES
 
 
@@ -86,6 +87,7 @@ def cmd_translate(args) -> int:
         nbest=args.nbest,
         length_penalty=args.length_penalty,
         early_stop=args.early_stop,
+        ban_unk=args.ban_unk,
         batch_size=args.batch_size,
         max_input_tokens=args.max_input_tokens,
     )
@@ -93,10 +95,16 @@ def cmd_translate(args) -> int:
         opts["beam"] = max(args.nbest, translator.cfg.decode.beam)
     cfg = translator.decode_config(**opts)  # a bad option is the only line printed
     sources = translator.encode_sources(lines, cfg, name=name)  # so is an overlong line
-    _warn_unknown([unknown_share(ids) for ids in sources], args.warn_unknown, name)
+    V = len(translator.processor.src_vocab)
+    _warn_unknown([unknown_share(ids, V) for ids in sources], args.warn_unknown, name)
     print(f"decoding in {translator.choice.reason}", file=sys.stderr)
     results = translator.decode_sources(
-        sources, cfg, greedy=args.greedy, sample=args.sample, progress=args.output is not None
+        sources,
+        cfg,
+        greedy=args.greedy,
+        sample=args.sample,
+        progress=args.output is not None,
+        sentences=lines,
     )
     if args.attention_plots:
         write_attention_plots(translator, lines, results, Path(args.attention_plots))
@@ -294,8 +302,10 @@ def cmd_data(args) -> int:
         path = write_series(args.corpus, check_output_folder(args.out or "data", "--out"))
         print(f"  data.series.csv: {path}")
         return 0
+    if args.corpus == "aeslc":
+        return datasets.aeslc(args)
     if args.corpus in CHINESE:
-        written = _chinese_data(args)
+        written = datasets.chinese(args)
     else:
         from ..data.datasets import prepare
 
@@ -308,20 +318,6 @@ def cmd_data(args) -> int:
     for split, (src, tgt) in written.items():
         print(f"  {split}: {{src: {src}, tgt: {tgt}}}")
     return 0
-
-
-def _chinese_data(args) -> dict:
-    from ..data.chinese import prepare_chinese
-    from ..data.io import check_output_folder
-
-    if args.pair is not None:
-        raise UserError(f"--pair: {args.corpus} has one language; drop --pair")
-    if args.script is not None and args.corpus != "tang-poems":
-        raise UserError(f"--script: only tang-poems has two scripts; drop it for {args.corpus}")
-    script = args.script or "simplified"
-    default = args.corpus + ("-traditional" if script == "traditional" else "")
-    out = check_output_folder(args.out or Path("data") / default, "--out")
-    return prepare_chinese(args.corpus, out, args.from_dir, script=script)
 
 
 def cmd_embed(args) -> int:

@@ -1,4 +1,5 @@
-"""Tokenizers: character, word (optionally lower-cased) and sentencepiece (BPE / unigram).
+"""Tokenizers: character, word (optionally lower-cased), word with punctuation split off
+(`wordpunct`: `Hi Phillip,` -> `Hi Phillip ,`) and sentencepiece (BPE / unigram).
 
 Each is fitted on the training side (only sentencepiece learns anything) and can be
 rebuilt from `state()`, which is stored in the checkpoint so a model carries its tokenizer.
@@ -7,6 +8,7 @@ rebuilt from `state()`, which is stored in the checkpoint so a model carries its
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 
 import sentencepiece as spm
@@ -14,6 +16,7 @@ import sentencepiece as spm
 from ..config import TokenizerConfig
 
 SPACE = "\u2581"  # how the char tokenizer spells a space
+WORD_OR_PUNCT = re.compile(r"\w+|[^\w\s]+")  # runs of word characters, runs of the rest
 
 
 class Tokenizer:
@@ -49,12 +52,14 @@ class Tokenizer:
             return [SPACE if c == " " else c for c in text]
         if self.cfg.kind == "word":
             return text.split()
+        if self.cfg.kind == "wordpunct":
+            return WORD_OR_PUNCT.findall(text)
         return self._spm.encode(text, out_type=str)
 
     def detokenize(self, tokens: list[str]) -> str:
         if self.cfg.kind == "char":
             return "".join(tokens).replace(SPACE, " ")
-        if self.cfg.kind == "word":
+        if self.cfg.kind in ("word", "wordpunct"):
             return " ".join(tokens)
         return self._spm.decode_pieces(tokens)
 

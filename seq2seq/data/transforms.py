@@ -10,6 +10,11 @@ def reverse_source(tokens: Sequence[str]) -> list[str]:
     return list(reversed(tokens))
 
 
+def truncate(tokens: Sequence[str], n: int) -> list[str]:
+    """The first `n` tokens: a long document's start (`data.truncate_src`)."""
+    return list(tokens[:n])
+
+
 def drop_reason(src: Sequence, tgt: Sequence, max_src: int, max_tgt: int) -> str | None:
     """Why training drops a pair of token lists ("blank", "one-sided", "too long"); None
     for a pair it keeps."""

@@ -6,6 +6,7 @@ import torch
 
 from ..config import DecodeConfig
 from ..data.batching import inference_batches, pad
+from .ban import BanTokens
 from .constraints import Constraints
 from .sampling import make_generator, sample_search
 from .search import Hypothesis, beam_search, greedy_search
@@ -24,7 +25,9 @@ def decode_all(
 ) -> list[list[Hypothesis]]:
     """n-best lists for id sequences, in input order; `greedy` uses greedy search and
     `sample` sampling (1-best; seeded by `cfg.seed` once per call); `constraints`: one per
-    source (`constraints.source_constraints`), or None."""
+    source (`constraints.source_constraints`), or None; with `cfg.ban_unk` no hypothesis
+    holds <unk>."""
+    model = BanTokens(model) if cfg.ban_unk else model
     results: list[list[Hypothesis]] = [[] for _ in sources]
     todo = [i for i, s in enumerate(sources) if s]
     generator = make_generator(cfg.seed, device) if sample else None

@@ -18,10 +18,17 @@ ENGINES = ("torch", *FORMATS)
 def export(model: str | Path, fmt: str, out: str | Path) -> Path:
     """Write the run (or checkpoint) `model` to the folder `out` in format `fmt`."""
     from .. import checkpoints
+    from ..config import copies
+    from ..errors import UserError
     from .bundle import check_out
 
     check_out(out)  # before any work
     ckpt = checkpoints.read(model)
+    if copies(ckpt.config):
+        raise UserError(
+            f"{model}: a copying model (model.copy) has no {fmt} export: its output ids past "
+            "the vocabulary are read from each source sentence; translate it with the torch engine"
+        )
     if fmt == "ctranslate2":
         from .ctranslate2 import export_ctranslate2
 

@@ -191,8 +191,11 @@ class CT2Translator(Translator):
             )
         return sources
 
-    def decode_sources(self, sources, cfg, *, greedy=False, progress=False, sample=False):
-        """n-best translations of encoded sentences, by CTranslate2's search."""
+    def decode_sources(
+        self, sources, cfg, *, greedy=False, progress=False, sample=False, sentences=None
+    ):
+        """n-best translations of encoded sentences, by CTranslate2's search (`sentences`, the
+        text a copying model copies from, is not needed: no copying model is exported)."""
         if sample or cfg.length != "free" or cfg.copy_tokens:
             raise UserError(
                 "--engine ctranslate2: its own search has no sampling or constrained decoding "

@@ -2,7 +2,9 @@
 
 - `forward(src, src_len, tgt_in, keep=None) -> logits (B, T, V)`: teacher forcing, whole
   sequence; with a (B, T) bool `keep`, logits (N, V) at those positions only (training
-  passes the non-padding ones, so the output layer does no work on padding).
+  passes the non-padding ones, so the output layer does no work on padding). A copying
+  model (`models.copy`) returns the log of its distribution over V + S extended ids: logits
+  whose softmax is that distribution.
 - `encode(src, src_len) -> EncoderOutput`: includes the sentence vector.
 - `init_state(enc) -> DecoderState`.
 - `step(tokens (N,), state) -> (log_probs (N, V), state, attention (N, S) or None)`.
@@ -54,6 +56,7 @@ class EncoderOutput:
     memory: torch.Tensor | None = None  # (B, S, H) per-position outputs, for attention
     src_mask: torch.Tensor | None = None  # (B, S) True at real (non-padding) positions
     parts: tuple[EncoderOutput, ...] = ()  # an ensemble's: each member's own encoding
+    src_ids: torch.Tensor | None = None  # (B, S) a copying model's source ids, extended ones too
 
 
 class Seq2SeqModel(Protocol):

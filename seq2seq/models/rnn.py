@@ -3,8 +3,9 @@
 A deep LSTM encoder reads the (reversed) source into its final state; a separate deep
 LSTM decoder starts from that state of every layer and predicts the target token by
 token. Options: GRU cells, a bidirectional encoder (a bridge maps its final states to the
-decoder's size), residual connections between layers, and attention over the encoder's
-outputs (Bahdanau additive; Luong dot / general with input feeding).
+decoder's size), residual connections between layers, attention over the encoder's
+outputs (Bahdanau additive; Luong dot / general with input feeding), and with attention a
+pointer-generator's copy switch (`copy.py`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from ..kernels.recurrence import StepWeight, lstm_cell
 from ..vocab import PAD_ID
 from .attention import Attention
 from .base import DecoderState, EncoderOutput
+from .copy import CopyGate, in_vocabulary
 from .stacked import make_stack
 
 
 class RNNSeq2Seq(nn.Module):
     def __init__(self, cfg: RNNConfig, src_vocab_size: int, tgt_vocab_size: int):
         super().__init__()
+        if cfg.copy and src_vocab_size != tgt_vocab_size:
+            raise ValueError("a copying model reads and writes one (shared) vocabulary")
         self.cfg = cfg
         E, H, L = cfg.emb_size, cfg.hidden_size, cfg.layers
         memory_size = H * (2 if cfg.bidirectional else 1)
@@ -48,6 +52,9 @@ class RNNSeq2Seq(nn.Module):
         self.combine = None if self.attention is None else nn.Linear(memory_size + H, H)
         self.dropout = Dropout(cfg.dropout)
         self.out = nn.Linear(H, tgt_vocab_size)
+        # p_gen from [context; decoder output; decoder input]; ids past the vocabulary copy
+        self.copy = CopyGate(memory_size + H + E) if cfg.copy else None
+        self.vocab_size = tgt_vocab_size
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -62,8 +69,12 @@ class RNNSeq2Seq(nn.Module):
 
     # -- the protocol -------------------------------------------------------------------
 
+    def _ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """Ids an embedding can read: a copying model reads an extended (copied) id as <unk>."""
+        return ids if self.copy is None else in_vocabulary(ids, self.vocab_size)
+
     def encode(self, src: torch.Tensor, src_len: torch.Tensor) -> EncoderOutput:
-        x = self.dropout(self.src_emb(src))  # (B, S, E)
+        x = self.dropout(self.src_emb(self._ids(src)))  # (B, S, E)
         packed = pack_padded_sequence(x, src_len.cpu(), batch_first=True, enforce_sorted=False)
         out, final = self.encoder(packed)
         final = final if isinstance(final, tuple) else (final,)  # (h, c) or (h,): (L*dirs, B, H)
@@ -83,7 +94,8 @@ class RNNSeq2Seq(nn.Module):
             mask = torch.arange(src.size(1), device=src.device).unsqueeze(0) < src_len.to(
                 src.device
             ).unsqueeze(1)
-        return EncoderOutput(final=final, sentence_vector=vector, memory=memory, src_mask=mask)
+        src_ids = src if self.copy is not None else None
+        return EncoderOutput(final, vector, memory, mask, src_ids=src_ids)
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         names = ("h", "c")[: len(enc.final)]
@@ -96,12 +108,18 @@ class RNNSeq2Seq(nn.Module):
         if self.feeding:
             tensors["feed"] = enc.final[0].new_zeros(enc.final[0].shape[1:])  # (B, H)
             dims["feed"] = 0
+        if self.copy is not None:
+            tensors["src"], dims["src"] = enc.src_ids, 0  # (B, S) extended ids, to copy onto
         return DecoderState(tensors, dims)
 
     def step(self, tokens: torch.Tensor, state: DecoderState):
-        y = self.dropout(self.tgt_emb(tokens))  # (N, E)
-        o, state, att = self._step_core(y, state)
+        """log P (N, V), or (N, V + S) over a copying model's extended vocabulary."""
+        y = self.dropout(self.tgt_emb(self._ids(tokens)))  # (N, E)
+        o, state, att, parts = self._step_core(y, state)
         logits = self.out(self.dropout(o))  # (N, V)
+        if self.copy is not None:
+            features = torch.cat([parts[0], parts[1].to(parts[0].dtype), y.to(parts[0].dtype)], -1)
+            return self.copy(logits, att, state["src"], features), state, att  # (N, V + S)
         return torch.log_softmax(logits, dim=-1, dtype=torch.float32), state, att  # no fp32 copy
 
     def forward(
@@ -112,24 +130,41 @@ class RNNSeq2Seq(nn.Module):
         keep: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher forcing. Without input-dependent feedback (no attention, or Luong attention
-        without input feeding) the decoder runs fused over the whole target at once."""
+        without input feeding) the decoder runs fused over the whole target at once. A
+        copying model returns log P over its extended vocabulary (B, T, V + S) or (N, V + S)."""
         state = self.init_state(self.encode(src, src_len))
-        y = self.dropout(self.tgt_emb(tgt_in))  # (B, T, E)
-        if self.attention is None or (self.cfg.attention != "bahdanau" and not self.feeding):
-            out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
-            if self.attention is not None:
-                out, _ = self._attentional(out, self._attend(out, state))  # (B, T, H)
-        elif self.feeding and isinstance(self.decoder, nn.LSTM) and kernels.enabled():
-            out = self._feeding_loop(y, state)  # (B, T, H)
-        else:
-            steps = []
-            for t in range(y.size(1)):
-                o, state, _ = self._step_core(y[:, t], state)
-                steps.append(o)
-            out = torch.stack(steps, dim=1)  # (B, T, H)
+        y = self.dropout(self.tgt_emb(self._ids(tgt_in)))  # (B, T, E)
+        out, att, parts = self._teacher_forced(y, state)  # (B, T, H), (B, T, S) or None
         if keep is not None:
             out = out[keep]  # (N, H)
-        return self.out(self.dropout(out))  # (B, T, V) or (N, V)
+        logits = self.out(self.dropout(out))  # (B, T, V) or (N, V)
+        if self.copy is None:
+            return logits
+        src_ids = state["src"].unsqueeze(1).expand(-1, y.size(1), -1)  # (B, T, S)
+        features = torch.cat([parts[0], parts[1].to(parts[0].dtype), y.to(parts[0].dtype)], -1)
+        if keep is not None:
+            att, src_ids, features = att[keep], src_ids[keep], features[keep]  # (N, ...)
+        return self.copy(logits, att, src_ids, features)
+
+    def _teacher_forced(self, y: torch.Tensor, state: DecoderState):
+        """Embedded targets (B, T, E) -> output vectors (B, T, H), attention (B, T, S) and
+        (context, decoder output) for the copy switch; both None where not needed."""
+        if self.attention is None or (self.cfg.attention != "bahdanau" and not self.feeding):
+            out, _ = self.decoder(y, self._rnn_state(state))  # (B, T, H)
+            if self.attention is None:
+                return out, None, None
+            context, att = self._attend(out, state)  # (B, T, Hm), (B, T, S)
+            o, _ = self._attentional(out, (context, att))  # (B, T, H)
+            return o, att, (context, out)
+        if self.feeding and self.copy is None and isinstance(self.decoder, nn.LSTM):
+            if kernels.enabled():
+                return self._feeding_loop(y, state), None, None  # (B, T, H)
+        steps = []
+        for t in range(y.size(1)):
+            o, state, att, parts = self._step_core(y[:, t], state)
+            steps.append((o, att, *parts))
+        o, att, context, out = (torch.stack(x, dim=1) for x in zip(*steps))  # (B, T, ...)
+        return o, att, (context, out)
 
     def _feeding_loop(self, y: torch.Tensor, state: DecoderState) -> torch.Tensor:
         """Teacher forcing with Luong input feeding, the LSTM cells written out: the first
@@ -183,10 +218,11 @@ class RNNSeq2Seq(nn.Module):
         return state.replace(**dict(zip(("h", "c"), new)))
 
     def _step_core(self, y: torch.Tensor, state: DecoderState):
-        """Embedded input y (N, E) -> output vector (N, H), new state, attention (N, S) or None."""
+        """Embedded input y (N, E) -> output vector (N, H), new state, attention (N, S) or
+        None, and (context (N, Hm), decoder output (N, H)) or None (without attention)."""
         if self.attention is None:
             out, new = self.decoder(y.unsqueeze(1), self._rnn_state(state))  # (N, 1, H)
-            return out.squeeze(1), self._with_rnn_state(state, new), None
+            return out.squeeze(1), self._with_rnn_state(state, new), None, None
         if self.cfg.attention == "bahdanau":  # attend with the previous state, then step
             attended = self._attend(state["h"][-1].unsqueeze(1), state)  # (N, 1, Hm), (N, 1, S)
             out, new = self.decoder(
@@ -201,4 +237,4 @@ class RNNSeq2Seq(nn.Module):
         state = self._with_rnn_state(state, new)
         if self.feeding:
             state = state.replace(feed=o)
-        return o, state, weights.squeeze(1)
+        return o, state, weights.squeeze(1), (attended[0].squeeze(1), out.squeeze(1))

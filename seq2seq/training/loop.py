@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 
 from .. import checkpoints
-from ..config import Config, config_to_dict, save_config
+from ..config import Config, config_to_dict, copies, save_config
 from ..data import BucketSampler, Processor, collate, inference_batches, references
 from ..data.corpus import load_splits, save_derived_splits
 from ..data.processor import dropped_summary
@@ -126,8 +126,9 @@ class Trainer:
         self.processor = (
             Processor.from_state(cfg.data, start_state["processor"])
             if start_state
-            else Processor.fit(cfg.data, splits["train"])
+            else Processor.fit(cfg.data, splits["train"], copy=copies(cfg))
         )
+        self.processor.copy = copies(cfg)  # extended ids: this run's model decides
         self.train_examples, dropped = self.processor.training_examples(splits["train"])
         summary = dropped_summary(dropped, len(splits["train"]), cfg.data) if dropped else ""
         if not self.train_examples:
@@ -309,7 +310,7 @@ class Trainer:
                 greedy=True,
                 constraints=source_constraints(self.cfg.decode, self.processor, ids),
             )
-        texts = [self.processor.decode_tgt(h[0].tokens) for h in hyps]
+        texts = [self.processor.decode_tgt(h[0].tokens, s) for h, s in zip(hyps, sources)]
         return score(self.cfg.train.metric, texts, refs, tokenize=self.cfg.train.bleu_tokenize)
 
     def dev_scores(self) -> dict:

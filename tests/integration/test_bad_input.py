@@ -115,6 +115,13 @@ def _configs(w: dict, pairs, root) -> None:
     config("cfg_misaligned", {**good, "data": {**good["data"], "train": mis}})
     config("cfg_model", {**good, "model": {**good["model"], "type": "lstm9"}})
     config("cfg_init", {**good, "train": {**good["train"], "init_from": w["zero"]}})
+    copying = {**good["model"], "attention": "general", "copy": True}
+    config("cfg_copy_noattn", {**good, "model": {**good["model"], "copy": True}})
+    config("cfg_copy_unshared", {**good, "model": copying})
+    word = {"kind": "word"}
+    shared = {**good["data"], "shared_vocab": True, "tgt_tokenizer": word}
+    config("cfg_shared_two_tok", {**good, "data": shared})
+    config("cfg_truncate_str", {**good, "data": {**good["data"], "truncate_src": "yes"}})
 
 
 T = ["translate", "--model", "{run}", "-i", "{good}"]
@@ -173,6 +180,7 @@ CLI_CASES = {
     "translate/length-penalty-inf": [*T, "--length-penalty", "inf"],
     "translate/bad-device": [*T, "--device", "tpu9"],
     "translate/bad-precision": [*T, "--precision", "fp8"],
+    "translate/ban-unk-takes-no-value": [*T, "--ban-unk", "yes"],
     "translate/unknown-option": [*T, "--bem", "3"],
     "translate/no-model": ["translate", "-i", "{good}"],
     # evaluate
@@ -202,6 +210,25 @@ CLI_CASES = {
         "meteor",
     ],
     "evaluate/folder-hyp": ["evaluate", "--hyp", "{folder}", "--ref", "{good}"],
+    "evaluate/rouge-misaligned": [
+        "evaluate",
+        "--hyp",
+        "{good}",
+        "--ref",
+        "{good}",
+        "{two}",
+        "--metric",
+        "rouge",
+    ],
+    "evaluate/rouge-empty-hyp": [
+        "evaluate",
+        "--hyp",
+        "{empty}",
+        "--ref",
+        "{good}",
+        "--metric",
+        "rouge",
+    ],
     "evaluate/no-ref": ["evaluate", "--hyp", "{good}"],
     # score
     "score/misaligned": ["score", "--model", "{run}", "--src", "{good}", "--tgt", "{two}"],
@@ -349,6 +376,10 @@ CLI_CASES = {
     ],
     "data/bible-without-from": ["data", "bible-en-es", "--pair", "en-es", "--out", "{out}/bible"],
     "data/no-pair": ["data", "multi30k"],
+    "data/aeslc-with-pair": ["data", "aeslc", "--pair", "de-en", "--out", "{out}/a1"],
+    "data/aeslc-from-without-files": ["data", "aeslc", "--from", "{nomodel}", "--out", "{out}/a2"],
+    "data/aeslc-from-missing": ["data", "aeslc", "--from", "{missing}", "--out", "{out}/a3"],
+    "data/aeslc-out-is-a-file": ["data", "aeslc", "--from", "{folder}", "--out", "{good}"],
     # embed
     "embed/negative-neighbours": [
         "embed",
@@ -397,6 +428,10 @@ CLI_CASES = {
     "train/set-unknown-key": ["train", "{cfg}", "--set", "train.lrr=1", "--out", "{out}/t14"],
     "train/set-bad-value": ["train", "{cfg}", "--set", "train.epochs=many", "--out", "{out}/t15"],
     "train/config-is-a-folder": ["train", "{folder}", "--out", "{out}/t16"],
+    "train/copy-without-attention": ["train", "{cfg_copy_noattn}", "--out", "{out}/t17"],
+    "train/copy-without-shared-vocab": ["train", "{cfg_copy_unshared}", "--out", "{out}/t18"],
+    "train/shared-vocab-two-tokenizers": ["train", "{cfg_shared_two_tok}", "--out", "{out}/t19"],
+    "train/truncate-src-not-a-bool": ["train", "{cfg_truncate_str}", "--out", "{out}/t20"],
     # reproduce and demo
     "reproduce/jobs-0": ["reproduce", "sutskever2014", "--jobs", "0", "--work", "{out}/r"],
     "reproduce/unknown-paper": ["reproduce", "bahdanau2015"],

@@ -1,0 +1,38 @@
+"""`seq2seq data` for the corpora with their own options: the Chinese corpora and AESLC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def chinese(args) -> dict:
+    from ..data.chinese import prepare_chinese
+    from ..data.io import check_output_folder
+
+    if args.pair is not None:
+        raise UserError(f"--pair: {args.corpus} has one language; drop --pair")
+    if args.script is not None and args.corpus != "tang-poems":
+        raise UserError(f"--script: only tang-poems has two scripts; drop it for {args.corpus}")
+    script = args.script or "simplified"
+    default = args.corpus + ("-traditional" if script == "traditional" else "")
+    out = check_output_folder(args.out or Path("data") / default, "--out")
+    return prepare_chinese(args.corpus, out, args.from_dir, script=script)
+
+
+def aeslc(args) -> int:
+    """Email bodies -> subject lines; dev (and test) with the three human subject lines."""
+    from ..data.aeslc import prepare_aeslc
+    from ..data.io import check_output_folder
+
+    if args.pair is not None:
+        raise UserError("--pair: aeslc is one language (email body -> subject line); drop --pair")
+    out = check_output_folder(args.out or Path("data") / "aeslc", "--out")
+    for split, files in prepare_aeslc(out, args.from_dir).items():
+        line = f"  {split}: {{src: {files['src']}, tgt: {files['tgt']}}}"
+        if "tsv" in files:
+            refs = " ".join(str(files[k]) for k in ("ann0", "ann1", "ann2") if k in files)
+            line += f"; with its 3 human subjects: {{tsv: {files['tsv']}}}, refs {refs}"
+        print(line)
+    return 0
