@@ -340,6 +340,11 @@ class Config:
                 "`model.copy` copies source tokens as target tokens: set `data.shared_vocab: "
                 "true` (one vocabulary for both sides)"
             )
+        if copies(self) and (self.decode.length != "free" or self.decode.copy_tokens):
+            raise ValueError(
+                "`decode.length` / `decode.copy_tokens` are not available with `model.copy` "
+                "(a copying model's outputs are wider than the vocabulary); drop them"
+            )
         if copies(self) and self.train.distill_from:
             raise ValueError(
                 "`train.distill_from` with `model.copy`: the teachers' distributions have no "

@@ -13,7 +13,7 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoints, checks
-from .config import Config, DecodeConfig
+from .config import Config, DecodeConfig, copies
 from .data import Processor, references
 from .decoding.batched import decode_all
 from .decoding.constraints import source_constraints
@@ -160,6 +160,11 @@ class Translator:
         `decode.length` and `decode.copy_tokens` constrain each from its source; `sentences`:
         their text, from which a copying model's copied tokens are read."""
         constraints = source_constraints(cfg, self.processor, sources)
+        if constraints is not None and copies(self.cfg):
+            raise InputValueError(
+                "decode.length / decode.copy_tokens: not available for a copying model "
+                "(model.copy: its outputs are wider than the vocabulary); drop them"
+            )
         with tqdm(total=len(sources), unit="sent", disable=not progress, mininterval=1.0) as bar:
             with self._autocast():
                 hyps = decode_all(

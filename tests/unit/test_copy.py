@@ -194,3 +194,19 @@ def test_ban_unk_keeps_unk_out_of_every_search():
     assert torch.isinf(b[:, UNK_ID]).all()
     keep = [i for i in range(a.size(1)) if i != UNK_ID]
     torch.testing.assert_close(a[:, keep], b[:, keep])
+
+
+@pytest.mark.parametrize("decode", [{"length": "source"}, {"copy_tokens": [","]}])
+def test_constrained_decoding_is_refused_for_a_copying_model(decode):
+    """Constraint masks are as wide as the vocabulary; a copying model's outputs are wider."""
+    from helpers import tiny_config_dict
+
+    from seq2seq.config import config_from_dict
+    from seq2seq.errors import UserError
+
+    raw = tiny_config_dict("train.tsv", data={"shared_vocab": True})
+    raw["model"].update(attention="general", copy=True)
+    config_from_dict(raw)  # a copying model without constraints is fine
+    raw["decode"] = {**raw.get("decode", {}), **decode}
+    with pytest.raises((UserError, ValueError), match="model.copy"):
+        config_from_dict(raw)
