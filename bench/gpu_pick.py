@@ -64,8 +64,9 @@ def score(ckpt: dict, pairs, metric: str, device: str, **decode) -> dict:
     return {**scores, "seconds": round(time.perf_counter() - start, 1), **decode}
 
 
-def better(metric: str, a: float, b: float) -> bool:
-    return a > b if metric == "bleu" else a < b
+def rank(metric: str, row: dict) -> float:
+    """Sort key: smaller is better (BLEU is higher-is-better, WER lower)."""
+    return -row[metric] if metric == "bleu" else row[metric]
 
 
 def candidate(run: Path, task: str, device: str) -> dict:
@@ -79,7 +80,7 @@ def candidate(run: Path, task: str, device: str) -> dict:
     for name, ckpt in options.items():
         rows[name] = score(ckpt, dev, metric, device)
         print(f"{run.name} {name}: dev {rows[name]}", flush=True)
-    pick = min(rows, key=lambda k: -rows[k][metric] if metric == "bleu" else rows[k][metric])
+    pick = min(rows, key=lambda k: rank(metric, rows[k]))
     return {"run": str(run), "dev": rows, "pick": pick, "ckpt": options[pick]}
 
 
@@ -99,10 +100,7 @@ def pick(args) -> None:
     metric = METRIC[args.task]
     device = "cuda" if torch.cuda.is_available() else "cpu"
     cands = [candidate(Path(r), args.task, device) for r in args.runs]
-    win = cands[0]
-    for c in cands[1:]:
-        if better(metric, c["dev"][c["pick"]][metric], win["dev"][win["pick"]][metric]):
-            win = c
+    win = min(cands, key=lambda c: rank(metric, c["dev"][c["pick"]]))
     data = splits(Path(win["run"]))
     lp = {}
     if args.task == "m30k":  # the length penalty, chosen on dev
