@@ -237,16 +237,22 @@ def average_rank(tokens: Sequence[str], ranks: dict[str, int]) -> float:
     return sum(ranks.get(w, unseen) for w in tokens) / max(1, len(tokens))
 
 
-def breakdowns(sources_tok, hyps, refs, ranks: dict[str, int]) -> dict[str, list[dict]]:
-    """BLEU by source length and by average word-frequency rank (the paper's Figure 3); buckets
-    of fewer than 20 sentences join a neighbour."""
+def breakdowns(
+    sources_tok, hyps, refs, ranks: dict[str, int], tokenize: str = "13a"
+) -> dict[str, list[dict]]:
+    """BLEU (sacreBLEU's `tokenize`) by source length and by average word-frequency rank (the
+    paper's Figure 3); buckets of fewer than 20 sentences join a neighbour."""
     lengths = [len(s) for s in sources_tok]
     rarity = [average_rank(s, ranks) for s in sources_tok]
     length_edges = [1, 8, 12, 17, 22, 28, 35, OPEN_END]
     rank_edges = [0, 500, 1000, 1500, 2000, 2500, 3000, 4000, OPEN_END]
+
+    def metric(h, r):
+        return bleu(h, r, tokenize=tokenize)
+
     return {
-        "by_length": bucketed(bleu, hyps, refs, lengths, length_edges, min_sentences=20),
-        "by_rarity": bucketed(bleu, hyps, refs, rarity, rank_edges, min_sentences=20),
+        "by_length": bucketed(metric, hyps, refs, lengths, length_edges, min_sentences=20),
+        "by_rarity": bucketed(metric, hyps, refs, rarity, rank_edges, min_sentences=20),
     }
 
 

@@ -23,7 +23,7 @@ def pyplot():
 
 
 def plot_breakdown(
-    rows: list[dict],
+    rows: list[dict] | dict[str, list[dict]],
     path: str | Path,
     *,
     xlabel: str,
@@ -31,23 +31,34 @@ def plot_breakdown(
     ylabel: str = "BLEU",
     whole_numbers: bool = False,
 ) -> Path:
-    """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3.
+    """Line plot of a metric per bucket (from `evaluation.bucketed`), like the paper's Figure 3:
+    one line, or one per system given as {label: rows} over the same buckets.
     `whole_numbers`: the keys are counts (lengths), so buckets are labelled inclusively."""
     plt = pyplot()
 
-    labels = [bucket_label(r, whole_numbers=whole_numbers) for r in rows]
+    systems = rows if isinstance(rows, dict) else {"": rows}
+    first = next(iter(systems.values()))
     fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
-    ax.plot(range(len(rows)), [r["score"] for r in rows], marker="o")
-    ax.set_xticks(range(len(rows)), labels, rotation=30, fontsize=8)
-    for i, r in enumerate(rows):
+    for label, series in systems.items():
+        ax.plot(range(len(series)), [r["score"] for r in series], marker="o", label=label or None)
+    ax.set_xticks(
+        range(len(first)),
+        [bucket_label(r, whole_numbers=whole_numbers) for r in first],
+        rotation=30,
+        fontsize=8,
+    )
+    for i, r in enumerate(first):  # the bucket sizes, once, along the bottom
         ax.annotate(
             f"n={r['sentences']}",
-            (i, r["score"]),
+            (i, 0),
+            xycoords=("data", "axes fraction"),
             fontsize=7,
-            xytext=(0, 5),
+            xytext=(0, 3),
             textcoords="offset points",
             ha="center",
         )
+    if len(systems) > 1:
+        ax.legend(fontsize=8)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -1,8 +1,8 @@
 """Command line: each subcommand is a thin shim over a library function.
 
 Mistakes a user can fix end as one line on stderr and exit code 2, never a traceback.
-`args.py` declares the subcommands' arguments, `commands.py` runs them; starting the CLI
-imports neither torch nor the library until a command needs it.
+`args.py` declares the subcommands' arguments, `commands.py` (and `study.py`) run them;
+starting the CLI imports neither torch nor the library until a command needs it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     keep_freed_memory()
     _utf8_streams()
     try:
-        from . import commands
-
-        return getattr(commands, f"cmd_{args.command}")(args) or 0
+        return _handler(args.command)(args) or 0
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -40,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _handler(command: str):
+    """`cmd_<command>` from the first of the command modules that has it."""
+    import importlib
+
+    for name in ("commands", "study"):
+        module = importlib.import_module(f".{name}", __name__)
+        if hasattr(module, f"cmd_{command}"):
+            return getattr(module, f"cmd_{command}")
+    raise AssertionError(f"no function runs the {command!r} command")
 
 
 def _utf8_args(argv: list[str]) -> list[str]:

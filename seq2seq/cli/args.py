@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_translate,
         _add_evaluate,
+        _add_breakdown,
         _add_score,
         _add_rescore,
         _add_data,
@@ -180,6 +181,24 @@ def _add_evaluate(sub) -> None:
     )
     e.add_argument("--marks", nargs="+", default=["，"], help="for --same-shape (default ，)")
     e.set_defaults(command="evaluate")
+
+
+def _add_breakdown(sub) -> None:
+    b = sub.add_parser(
+        "breakdown",
+        help="the paper's Figure 3 for any systems: BLEU by source length (and word rarity)",
+    )
+    b.add_argument("--src", required=True, help="the source sentences the systems translated")
+    b.add_argument("--ref", required=True, nargs="+", help="reference files, line-aligned")
+    b.add_argument("--hyp", required=True, nargs="+", help="one hypothesis file per system")
+    b.add_argument("--label", nargs="+", help="one name per --hyp (default: the file names)")
+    b.add_argument(
+        "--train-src", help="the training sources: also BLEU by average word-frequency rank"
+    )
+    b.add_argument("--tokenize", default="13a", choices=BLEU_TOKENIZERS)
+    b.add_argument("--plot", metavar="PREFIX", help="write PREFIX_length.png (and _rarity.png)")
+    b.add_argument("--json", metavar="FILE", help="also write the buckets as JSON")
+    b.set_defaults(command="breakdown")
 
 
 def _add_score(sub) -> None:

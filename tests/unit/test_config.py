@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from helpers import deep_update
 
@@ -114,3 +116,14 @@ def test_overrides(tmp_path):
     raw = {"train": {"lr": 1.0}}
     apply_overrides(raw, ["train.lr=2"])
     assert raw == {"train": {"lr": 1.0}}  # the input is not changed
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[2] / "configs").glob("*.yaml")), ids=lambda p: p.name
+)
+def test_every_shipped_config_loads(path, tmp_path):
+    """A config the docs point at is valid as shipped (unknown keys, types and ranges), and
+    what a run saves of it reads back as the same config."""
+    cfg = load_config(path)
+    save_config(cfg, tmp_path / "saved.yaml")
+    assert load_config(tmp_path / "saved.yaml") == cfg
