@@ -10,9 +10,10 @@ by the sum of the lengths of those closest references. Scores are fractions (0.2
 `asr_wer` / `asr_cer` are speech recognition's rates (jiwer): the word (character) edits
 - substitutions, deletions, insertions - summed over the corpus, divided by the reference
 words (characters, spaces included) summed over the corpus; they can exceed 1. Named apart
-from G2P's `wer`, which is the share of wrong words (whole sentences). The texts are scored
-as given, whitespace collapsed: the speech reader has already normalised the references
-(data/speech.py), and a model's transcripts come out in the same alphabet.
+from G2P's `wer`, which is the share of wrong words (whole sentences). Both sides are first
+normalised as the speech reader normalises transcripts (`normalize_transcript`, defined
+here so that data/ and scoring share it), so a manifest's sentences as written can be the
+references of `seq2seq evaluate`.
 
 ROUGE-1/2/L F1 (Google's `rouge-score`, Porter stemmer, x 100) over several references per
 sentence: a sentence's score is the mean of its F1 against each of its references (the
@@ -23,6 +24,8 @@ sentences. The best single reference per sentence (`*_max`) is reported beside i
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,8 +92,21 @@ def wer_per(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, flo
     return {"wer": wrong / max(1, len(hyps)), "per": errors / max(1, length)}
 
 
+_NOT_KEPT = re.compile(r"[^\w' ]|_")  # keep word characters (letters, digits), ' and space
+_LONE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+
+
+def normalize_transcript(text: str) -> str:
+    """A transcript as recognition scores it: NFKC, lower case, curly apostrophes straight,
+    anything but letters, digits and apostrophes a space, apostrophes outside words dropped,
+    spaces collapsed. "Don't STOP -- it's 5 o'clock!" -> "don't stop it's 5 o'clock"."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("`", "'")
+    text = _LONE_APOSTROPHE.sub(" ", _NOT_KEPT.sub(" ", text))
+    return " ".join(text.split())
+
+
 def asr_error_rates(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, float]:
-    """Corpus WER and CER of transcripts against one reference each (refs[i][0])."""
+    """Corpus WER and CER against one reference each (refs[i][0]), both sides normalised."""
     try:
         import jiwer
     except ImportError:  # an optional extra
@@ -99,8 +115,8 @@ def asr_error_rates(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[
         ) from None
     if len(hyps) != len(refs):
         raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} reference sets")
-    ref = [" ".join(r[0].split()) for r in refs]
-    hyp = [" ".join(h.split()) for h in hyps]
+    ref = [normalize_transcript(r[0]) for r in refs]
+    hyp = [normalize_transcript(h) for h in hyps]
     if not any(ref):
         raise ValueError("every reference transcript is empty: nothing to score")
     return {"asr_wer": float(jiwer.wer(ref, hyp)), "asr_cer": float(jiwer.cer(ref, hyp))}

@@ -100,12 +100,14 @@ def _randint(low: int, high: int, gen: torch.Generator) -> int:
 
 
 def time_warp(x: torch.Tensor, width: int, gen: torch.Generator) -> torch.Tensor:
-    """(T, F): a point w0 in [W, T - W) moves to w0 + w, w ~ U[-W, W]; linear interpolation."""
+    """(T, F): a point w0 in (W, T - 1 - W) moves to w0 + w, w ~ U[-W, W], the frames on
+    either side stretched linearly (the first and last frame stay); W is capped so that
+    both sides keep at least one frame."""
     T = x.shape[0]
-    W = min(width, (T - 1) // 2 - 1)
+    W = min(width, (T - 4) // 2)
     if W < 1:
         return x
-    w0, w = _randint(W, T - W - 1, gen), _randint(-W, W, gen)
+    w0, w = _randint(W + 1, T - W - 2, gen), _randint(-W, W, gen)
     if w == 0:
         return x
     t = torch.arange(T, dtype=torch.float32)

@@ -8,7 +8,8 @@ Two layouts (`data.speech.layout`):
 - `librispeech`: a folder searched recursively for `*.trans.txt` files, each line
   `ID TRANSCRIPT`, the audio `ID.flac` beside it (as the corpus ships: speaker/chapter/).
 
-Transcripts are normalised for recognition (`normalize_transcript`): Unicode NFKC,
+Transcripts are normalised for recognition (`evaluation.normalize_transcript`, which
+scoring applies too): Unicode NFKC,
 lower-cased, curly apostrophes made straight, every character that is not a letter, a
 digit or an apostrophe becomes a space, apostrophes not inside a word are dropped, and
 spaces are collapsed. "Don't STOP -- it's 5 o'clock!" -> "don't stop it's 5 o'clock".
@@ -16,8 +17,8 @@ spaces are collapsed. "Don't STOP -- it's 5 o'clock!" -> "don't stop it's 5 o'cl
 `load_speech_set` reads every file of a split and computes its features before training
 starts (with a progress bar), so a bad file stops the run with one line naming it instead
 of crashing an epoch. The features are cached in one file per split,
-`<cache>/<split name>-<key>.pt` (default cache folder: `.features/` beside the manifest,
-or inside a LibriSpeech folder), holding float16 features of all utterances concatenated
+`<cache>/<manifest or folder name>-<key>.pt` (default cache folder: `.features/` beside the
+manifest, or inside a LibriSpeech folder; a newer key replaces the older file), holding float16 features of all utterances concatenated
 (`feats` (sum T, F)) and their `offsets` (N + 1,); the key hashes the feature parameters
 and, per utterance, the audio's resolved path, size and modification time, so any change
 recomputes. The cache is written atomically (temporary file, fsync, rename); a broken one
@@ -36,9 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sys
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +46,7 @@ import torch
 
 from ..config import DataConfig, SpecAugmentConfig, SpeechConfig, TokenizerConfig
 from ..errors import UserError
+from ..evaluation import normalize_transcript
 from ..vocab import BOS_ID, EOS_ID, SPECIALS, Vocabulary
 from .audio import read_audio
 from .batching import Batch, pad
@@ -56,15 +56,7 @@ from .processor import Processor, _vocabulary
 from .tokenizers import Tokenizer
 
 CACHE_VERSION = 1
-_NOT_KEPT = re.compile(r"[^\w' ]|_")  # keep word characters (letters, digits), ' and space
-_LONE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
-
-
-def normalize_transcript(text: str) -> str:
-    """A transcript as recognition scores it: lower case, letters, digits, inner apostrophes."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("`", "'")
-    text = _LONE_APOSTROPHE.sub(" ", _NOT_KEPT.sub(" ", text))
-    return " ".join(text.split())
+KEY_CHARS = 20  # hex digits of the cache key in a cache file's name
 
 
 @dataclass(frozen=True)
@@ -170,16 +162,19 @@ def cache_key(utts: Sequence[Utterance], cfg: SpeechConfig) -> str:
         except OSError:
             raise UserError(f"{u.where}: audio file {u.audio} not found; fix the row") from None
         h.update(f"{u.audio.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:20]
+    return h.hexdigest()[:KEY_CHARS]
 
 
-def cache_path(cfg: SpeechConfig, split_path: str | Path, name: str, key: str) -> Path:
+def cache_path(cfg: SpeechConfig, split_path: str | Path, key: str) -> Path:
+    """`<cache>/<manifest or folder name>-<key>.pt`; cache "" = `.features/` beside a
+    manifest, inside a LibriSpeech folder."""
     split_path = Path(split_path)
     if cfg.cache:
         folder = Path(cfg.cache)
     else:
         folder = (split_path if split_path.is_dir() else split_path.parent) / ".features"
-    return folder / f"{name}-{key}.pt"
+    stem = split_path.name.split(".")[0] or "split"
+    return folder / f"{stem}-{key}.pt"
 
 
 def compute_features(utts: Sequence[Utterance], cfg: SpeechConfig, *, desc: str = "features"):
@@ -209,9 +204,14 @@ def _load_cache(path: Path, key: str, n: int):
         obj = torch.load(path, weights_only=True, map_location="cpu")
     except Exception:  # a broken cache is only a cache: compute again
         return None
-    if not isinstance(obj, dict) or obj.get("key") != key or len(obj["offsets"]) != n + 1:
+    if not isinstance(obj, dict) or obj.get("key") != key:
         return None
-    return obj["feats"], obj["offsets"]
+    feats, offsets = obj.get("feats"), obj.get("offsets")
+    if not isinstance(offsets, torch.Tensor) or len(offsets) != n + 1:
+        return None
+    if not isinstance(feats, torch.Tensor) or len(feats) != int(offsets[-1]):
+        return None
+    return feats, offsets
 
 
 def _save_cache(path: Path, obj: dict) -> None:
@@ -224,6 +224,11 @@ def _save_cache(path: Path, obj: dict) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        stem = path.name[: -len("-") - KEY_CHARS - len(".pt")]
+        for stale in path.parent.glob(f"{stem}-*.pt"):
+            older = stale.name[len(stem) + 1 : -3]  # the same split under an older key
+            if stale != path and len(older) == KEY_CHARS and "-" not in older:
+                stale.unlink(missing_ok=True)
     except OSError as e:
         raise UserError(
             f"{path.parent}: cannot write the feature cache ({e.strerror}); "
@@ -236,7 +241,7 @@ def load_speech_set(cfg: SpeechConfig, path: str | Path, name: str, *, cache: bo
     when the audio and the feature parameters are unchanged, else computed and cached."""
     utts = read_speech_split(cfg.layout, path)
     key = cache_key(utts, cfg)
-    where = cache_path(cfg, path, name, key)
+    where = cache_path(cfg, path, key)
     hit = _load_cache(where, key, len(utts)) if cache else None
     if hit is None:
         feats, offsets = compute_features(utts, cfg, desc=f"{name} features")

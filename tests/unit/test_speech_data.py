@@ -158,8 +158,11 @@ def test_librispeech_layout(tmp_path):
 
 def test_the_cache_equals_recomputation_and_follows_changes(manifest, tmp_path):
     cfg = speech_cfg(manifest).data.speech
+    (tmp_path / ".features").mkdir()
+    other = tmp_path / ".features" / "train-clean-0123456789abcdef0123.pt"  # another split's
+    other.write_bytes(b"x")
     first = load_speech_set(cfg, manifest, "train")
-    assert len(list((tmp_path / ".features").glob("train-*.pt"))) == 1
+    assert len(list((tmp_path / ".features").glob("train-*.pt"))) == 2
     fresh = load_speech_set(cfg, manifest, "train", cache=False)
     cached = load_speech_set(cfg, manifest, "train")
     assert torch.equal(first.feats, cached.feats) and torch.equal(fresh.feats, cached.feats)
@@ -168,7 +171,8 @@ def test_the_cache_equals_recomputation_and_follows_changes(manifest, tmp_path):
     write_wav(tmp_path / "wav" / "u1.wav", tone(700, 1.0))  # changed audio: a new key
     changed = load_speech_set(cfg, manifest, "train")
     assert changed.frames()[1] == 101 and len(list((tmp_path / ".features").glob("*.pt"))) == 2
-    next((tmp_path / ".features").glob("*.pt")).write_bytes(b"broken")
+    assert other.read_bytes() == b"x"  # a stale key of train.tsv went, train-clean stayed
+    next(p for p in (tmp_path / ".features").glob("*.pt") if p != other).write_bytes(b"broken")
     assert torch.equal(load_speech_set(cfg, manifest, "train").feats, changed.feats)
 
 
