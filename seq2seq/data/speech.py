@@ -177,6 +177,15 @@ def cache_path(cfg: SpeechConfig, split_path: str | Path, key: str) -> Path:
     return folder / f"{stem}-{key}.pt"
 
 
+def file_features(path: str | Path, cfg: SpeechConfig) -> torch.Tensor:
+    """One audio file -> (T, n_mels) float32 features, as training computed them (the
+    input of transcription); a bad file is a one-line UserError naming it."""
+    wave = read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
+    return features(
+        wave, cfg.sample_rate, n_mels=cfg.n_mels, window_ms=cfg.window_ms, hop_ms=cfg.hop_ms
+    )  # (T, F)
+
+
 def compute_features(utts: Sequence[Utterance], cfg: SpeechConfig, *, desc: str = "features"):
     """Every utterance read, checked and turned into features -> (feats, offsets)."""
     from tqdm import tqdm
@@ -185,12 +194,9 @@ def compute_features(utts: Sequence[Utterance], cfg: SpeechConfig, *, desc: str 
     bar = tqdm(utts, desc=desc, unit="utt", file=sys.stderr, disable=len(utts) < 50)
     for u in bar:
         try:
-            wave = read_audio(u.audio, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
+            x = file_features(u.audio, cfg)  # (T, F)
         except UserError as e:
             raise UserError(f"{e} (listed at {u.where})") from None
-        x = features(
-            wave, cfg.sample_rate, n_mels=cfg.n_mels, window_ms=cfg.window_ms, hop_ms=cfg.hop_ms
-        )  # (T, F)
         parts.append(x.half())
         offsets.append(offsets[-1] + x.shape[0])
     feats = torch.cat(parts) if parts else torch.zeros(0, cfg.n_mels, dtype=torch.float16)
