@@ -357,15 +357,18 @@ def _recipe(bases: list[str], seed: int, hours: float, eval_size: int) -> str:
   {", ".join(FLITE_SPLIT["test"])}. festival (kal_diphone, text2wave) only in
   `test_engine`. Per utterance: an espeak-ng voice with probability 0.7, else flite (dev,
   train, test); voice uniform within the engine.
-- Prosody: espeak-ng rate `-s` uniform in {ESPEAK_RATE} words a minute, pitch `-p` uniform
-  in {ESPEAK_PITCH}; flite `--setf duration_stretch` and festival `Duration_Stretch`
-  uniform in {STRETCH}.
+- Prosody: espeak-ng rate `-s` a uniform integer in {ESPEAK_RATE[0]}-{ESPEAK_RATE[1]} words a
+  minute, pitch `-p` a uniform integer in {ESPEAK_PITCH[0]}-{ESPEAK_PITCH[1]}; flite
+  `--setf duration_stretch` and festival `Duration_Stretch` uniform in
+  [{STRETCH[0]}, {STRETCH[1]}], rounded to 3 decimals.
 - Level and noise: every file resampled to 16 kHz (soxr HQ), scaled to a peak uniform in
   [0.3, 0.9]; clean with probability 0.25, else white, pink (1/f) or brown (1/f^2) noise
-  (uniform choice) at an SNR uniform in {SNRS} dB (signal power over the whole file).
+  (uniform choice) at an SNR of {", ".join(map(str, SNRS))} dB (uniform choice; signal power
+  over the whole file).
 - Seeds: every draw of utterance i of split s comes from Python's `random.Random("{seed}-s-i")`,
   the noise from numpy's `default_rng(crc32(id) ^ {seed})`; sentence shuffles from
-  `random.Random("{seed}-split-k")`. The same command rebuilds the same corpus.
+  `random.Random("{seed}-split-k")` (k = 0 Multi30k, 1 Tatoeba). The same command with the
+  same engine versions rebuilds the same corpus.
 - Caveat: festival's kal_diphone and flite's kal/kal16 are the same recorded speaker;
   `test_engine` measures a new synthesis engine, not a new person.
 """
