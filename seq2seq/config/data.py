@@ -160,6 +160,11 @@ class DataConfig:
                 "`data.speech.train` and `data.speech.dev` are required when `data.dataset` is "
                 "'speech' (e.g. data/speech-synth/train.tsv and dev.tsv: seq2seq data speech-synth)"
             )
+        if self.dataset != "speech" and self.speech != SpeechConfig():
+            raise ValueError(
+                f"`data.speech` is set but `data.dataset` is '{self.dataset}': set "
+                "`data.dataset: speech`, or remove the `data.speech` section"
+            )
         if self.dataset == "speech" and self.tgt_tokenizer.kind not in ("char", "spm"):
             raise ValueError(
                 "a speech run's transcripts are cut by `data.tgt_tokenizer.kind: char` or `spm`"

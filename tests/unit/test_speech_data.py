@@ -19,6 +19,7 @@ from seq2seq.data.speech import (
     sampler_lengths,
     speech_batch,
     speech_processor,
+    speech_splits,
     training_indices,
 )
 from seq2seq.errors import UserError
@@ -205,3 +206,17 @@ def test_config_messages():
         config_from_dict({"data": {"dataset": "speech", "speech": {"train": "a", "dev": "b"}}})
     with pytest.raises(UserError, match="data.speech.sample_rate"):
         speech_cfg("a", sample_rate=4000)
+
+
+def test_split_names():
+    cfg = speech_cfg("d/train.tsv", test="d/test.tsv", more_tests=["d/test_engine.tsv", "x/clean"])
+    names = speech_splits(cfg.data.speech)
+    assert list(names) == ["train", "dev", "test", "test_engine", "clean"]
+    twice = speech_cfg("d/train.tsv", more_tests=["e/train.tsv"])
+    with pytest.raises(UserError, match="more_tests: e/train.tsv has the name 'train' twice"):
+        speech_splits(twice.data.speech)
+
+
+def test_a_speech_section_needs_the_speech_dataset():
+    with pytest.raises(UserError, match="set `data.dataset: speech`"):
+        config_from_dict({"data": {"dataset": "cmudict", "speech": {"train": "t.tsv"}}})
