@@ -81,3 +81,20 @@ def test_a_tiny_corpus(tmp_path, capsys):
     assert len(list((out / "train").glob("*.wav"))) == len(split["train"])  # extras removed
     readme = (out / "README.md").read_text()
     assert "| test_engine | 4 |" in readme and "kal_diphone" in readme and "--seed 1" in readme
+
+
+@pytest.mark.skipif(not ENGINES_HERE, reason="apt-get install espeak-ng flite festival")
+def test_a_job_renders_the_same_file_twice(tmp_path):
+    for k, engine in enumerate(("espeak-ng", "flite")):
+        job = ss.plan("dev", k, "Two dogs play in the snow.", ["en-US"], seed=5)
+        while job["engine"] != engine:  # the first index this engine speaks
+            k += 2
+            job = ss.plan("dev", k, "Two dogs play in the snow.", ["en-US"], seed=5)
+        files = []
+        for copy in ("a", "b"):
+            (tmp_path / copy / "dev").mkdir(parents=True)
+            assert ss.render(job, tmp_path / copy) > 1.0
+            files.append((tmp_path / copy / "dev" / f"{job['id']}.wav").read_bytes())
+            (tmp_path / copy / "dev" / f"{job['id']}.wav").unlink()
+            (tmp_path / copy / "dev").rmdir()
+        assert files[0] == files[1], engine
