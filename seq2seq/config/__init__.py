@@ -10,6 +10,8 @@ from .data import (
     CmudictConfig,
     DataConfig,
     SeriesConfig,
+    SpecAugmentConfig,
+    SpeechConfig,
     SplitConfig,
     TokenizerConfig,
 )
@@ -27,6 +29,8 @@ __all__ = [
     "ModelConfig",
     "RNNConfig",
     "SeriesConfig",
+    "SpecAugmentConfig",
+    "SpeechConfig",
     "SplitConfig",
     "TokenizerConfig",
     "TrainConfig",

@@ -132,6 +132,11 @@ class Config:
             )
         if series and self.train.metric != "loss":
             raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
+        if self.data.dataset == "speech" and self.train.metric in ("wer", "per"):
+            raise ValueError(
+                f"`train.metric: {self.train.metric}` is G2P's (whole-word) rate; a speech run "
+                "selects by `asr_wer` or `asr_cer` (word / character error rate)"
+            )
         for key in ("vocab_from", "distill_from"):
             if series and getattr(self.train, key):
                 raise ValueError(f"`train.{key}` is for text models; remove it from a series run")
