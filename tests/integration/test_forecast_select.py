@@ -74,3 +74,16 @@ def test_the_selection_picks_on_dev_and_tests_only_the_pick(tmp_path):
     assert {"cpu", "threads", "torch", "date"} <= set(saved["machine"])
     assert saved["goals"]["series"] == 1
     assert "| sunspots: sine |" in (tmp_path / "out" / "selection.md").read_text()
+
+
+def test_the_cli_forecasts_with_an_ensemble_of_runs(run, tmp_path):
+    from seq2seq.cli import main
+
+    path, csv, _ = run
+    outs = {}
+    for name, models in (("one", [str(path)]), ("two", [str(path), str(path)])):
+        outs[name] = tmp_path / f"{name}.csv"
+        args = ["forecast", "--model", *models, "--csv", str(csv), "-o", str(outs[name])]
+        assert main([*args, "--samples", "20", "--combine", "mean"]) == 0
+    points = {k: [r.split(",")[3] for r in v.read_text().splitlines()[1:]] for k, v in outs.items()}
+    assert points["one"] == points["two"] and len(points["one"]) == 6
