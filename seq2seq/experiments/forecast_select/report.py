@@ -56,7 +56,7 @@ def markdown(summary: dict) -> str:
     return (
         f"# Forecasting, selected on dev ({mc['date']})\n\n"
         f"Machine: {mc['cpu']}, {mc['threads']} threads, torch {mc['torch']}; "
-        f"{summary['minutes']['train']} min training, "
+        f"{summary['minutes']['train']} min training (summed over the runs), "
         f"{summary['minutes']['select_and_test']} min selection and test.\n\n"
         "## Test MASE / sMAPE (best in bold), seq2seq's 80 % / 95 % coverage\n\n"
         + markdown_table(results)

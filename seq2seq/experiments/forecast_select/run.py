@@ -53,6 +53,18 @@ def train_all(spec: SelectionSpec, data: Path, out: Path, log=print) -> None:
                 log(f"{ds} {cand.name} seed {seed}: trained in {time.time() - start:.0f} s")
 
 
+def training_minutes(spec: SelectionSpec, out: Path) -> float:
+    """The summed training time of the spec's runs (from their markers: also the runs this
+    call kept from an earlier one)."""
+    seconds = 0.0
+    for ds in spec.datasets:
+        for cand in spec.candidates:
+            for seed in spec.seeds:
+                marker = run_dir(out, ds, cand.name, seed) / DONE
+                seconds += float(marker.read_text(encoding="utf-8").split()[0])
+    return round(seconds / 60, 1)
+
+
 def choices(spec: SelectionSpec) -> list[tuple[str, str, tuple[int, ...], str]]:
     """(label, candidate, seeds, combine) of every choice scored on dev: each candidate's
     first seed alone, then its ensembles of all seeds."""
@@ -170,7 +182,8 @@ def run_selection(spec: SelectionSpec, data: str | Path, out: str | Path, log=pr
             "extra": list(spec.extra),
         },
         "minutes": {
-            "train": round((trained - start) / 60, 1),
+            "train": training_minutes(spec, out),
+            "train_this_call": round((trained - start) / 60, 1),
             "select_and_test": round((time.time() - trained) / 60, 1),
         },
         "results": results,
