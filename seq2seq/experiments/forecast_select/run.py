@@ -116,12 +116,12 @@ def select_dataset(spec: SelectionSpec, ds: str, out: Path, log=print) -> dict:
                 )
             pick = min(choices(spec), key=lambda c: dev[c[0]]["mase"])  # first of equals
             log(f"{ds}: {column}: picked {pick[0]} (dev MASE {dev[pick[0]]['mase']:.3f})")
-            results[column] = _test(spec, members, series, d, at["test"], pick, log)
+            results[column] = _test(spec, members, series, d, at=at["test"], pick=pick, log=log)
             results[column].update(dev=dev, pick=pick[0])
     return results
 
 
-def _test(spec, members, series, d, at, pick, log) -> dict:
+def _test(spec, members, series, d: int, *, at: list[int], pick, log) -> dict:
     """The pick's test scores, and the baselines' on the same origins."""
     cfg = next(iter(members.values())).cfg.data.series
     start = time.perf_counter()
