@@ -7,7 +7,8 @@ origins), then print the README's table and the details for docs/results.md.
     python bench/forecast.py --table-only           # just the tables, from existing runs
 
 Runs one training at a time (each config sets train.threads); a finished run is not redone
-(delete RUN/metrics.json to redo its test).
+(delete RUN/metrics.json to redo its test). This scores the documented configs as they are;
+the README's table is chosen on dev among configs and seed ensembles: bench/forecast_select.py.
 """
 
 from __future__ import annotations

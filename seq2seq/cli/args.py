@@ -279,7 +279,19 @@ def _add_forecast(sub) -> None:
     fc = sub.add_parser(
         "forecast", help="forecast the series of a CSV with a series model; plot the intervals"
     )
-    fc.add_argument("--model", required=True, help="a run directory of a series model")
+    fc.add_argument(
+        "--model",
+        required=True,
+        nargs="+",
+        help="a run directory of a series model; several: their ensemble (e.g. seeds)",
+    )
+    fc.add_argument(
+        "--combine",
+        choices=["median", "mean"],
+        default="median",
+        help="an ensemble's point forecast: the members' median (default) or mean; "
+        "its sampled paths are the members' pooled",
+    )
     fc.add_argument("--csv", required=True, help="a CSV with the columns the model was trained on")
     fc.add_argument("--plot", help="write a PNG: history, forecast and 80 / 95 %% intervals")
     fc.add_argument("--output", "-o", help="write the forecasts as CSV (default: stdout)")

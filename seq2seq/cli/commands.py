@@ -456,14 +456,14 @@ def cmd_serve(args) -> int:
 
 def cmd_forecast(args) -> int:
     from ..data.io import check_output, write_text
-    from ..forecasting import Forecaster
+    from ..forecasting import EnsembleForecaster
 
     for option, path in (("--output", args.output), ("--plot", args.plot)):
         if path:
             check_output(path, option)
     if args.samples < 2 or args.holdout < 0:
         raise UserError("--samples must be 2 or more and --holdout 0 or more")
-    forecaster = Forecaster.load(args.model)
+    forecaster = EnsembleForecaster.load(args.model, combine=args.combine)  # one: the model
     items = []
     for series in forecaster.read(args.csv):
         origin = len(series.values) - args.holdout
@@ -478,7 +478,8 @@ def cmd_forecast(args) -> int:
     if args.plot:
         from ..forecasting.plots import plot_forecasts
 
-        print(f"wrote {plot_forecasts(items, args.plot, title=str(args.model))}", file=sys.stderr)
+        title = ", ".join(args.model)
+        print(f"wrote {plot_forecasts(items, args.plot, title=title)}", file=sys.stderr)
     return 0
 
 

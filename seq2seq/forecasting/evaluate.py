@@ -74,7 +74,7 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
-def _baselines(y, at, H, m, log) -> tuple[dict, dict, dict]:
+def baseline_scores(y, at, H, m, log) -> tuple[dict, dict, dict]:
     """Each baseline's scores, its chosen model, its seconds."""
     with _one_blas_thread():
         return _run_baselines(y, at, H, m, log)
@@ -123,7 +123,7 @@ def evaluate_series_run(
             entry = {"seq2seq": model}
             chosen, seconds = {}, {"seq2seq": model_seconds}
             if with_baselines:
-                scores, chosen, more = _baselines(y, at, s.horizon, s.season, log)
+                scores, chosen, more = baseline_scores(y, at, s.horizon, s.season, log)
                 entry.update(scores)
                 seconds.update(more)
             results[column] = {"scores": entry, "models": chosen, "seconds": seconds}

@@ -132,3 +132,20 @@ def test_clock_and_calendar(tmp_path):
     quarterly = Clock("month", 3.0, "ym")
     assert quarterly.after("2009-07", 2) == ["2009-10", "2010-01"]
     assert Clock("number", 1.0, "num").after("1700", 2) == ["1701", "1702"]
+
+
+@pytest.mark.parametrize("name", ["sunspots", "co2", "elnino", "macrodata", "msft"])
+def test_the_documented_configs_dev_forecasts_end_before_the_test(name):
+    """Selection on dev is honest only if no dev forecast covers a test value: with each
+    documented config's origins (origin_step 5 on msft too) and its series' length."""
+    from pathlib import Path
+
+    from seq2seq.config import load_config
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = load_config(root / "configs" / f"forecast-{name}.yaml").data.series
+    n = {"sunspots": 309, "co2": 526, "elnino": 732, "macrodata": 203, "msft": 7983}[name]
+    at = W.origins(n, cfg)
+    assert cfg.dev_origins > 0 and len(at["dev"]) == cfg.dev_origins
+    assert max(at["dev"]) + cfg.horizon <= min(at["test"])
+    assert max(at["train"]) + cfg.horizon <= min(at["dev"])

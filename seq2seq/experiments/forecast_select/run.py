@@ -1,0 +1,194 @@
+"""Train the candidates, choose on dev, test the choice: the selection's steps.
+
+Runs go to OUT/DATASET/CANDIDATE/seedN (resumable: a finished run is kept); the results go to
+OUT/selection.json and OUT/selection.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...config import load_config
+from ...data.windows import origins
+from ...forecasting.ensemble import combine_paths
+from ...forecasting.evaluate import baseline_scores, score_samples
+from ...forecasting.forecaster import Forecaster, Paths
+from ...training import train
+from .spec import SelectionSpec
+
+DONE = "selection-trained"  # written into a run once its training returned
+
+
+def run_dir(out: Path, dataset: str, candidate: str, seed: int) -> Path:
+    return out / dataset / candidate / f"seed{seed}"
+
+
+def train_all(spec: SelectionSpec, data: Path, out: Path, log=print) -> None:
+    """Every (dataset, candidate, seed) run, one at a time; finished runs are kept."""
+    for ds in spec.datasets:
+        for cand in spec.candidates:
+            for seed in spec.seeds:
+                run = run_dir(out, ds, cand.name, seed)
+                if (run / DONE).is_file():
+                    continue
+                overrides = [
+                    *cand.overrides,
+                    *spec.extra,
+                    f"data.series.csv={data / f'{ds}.csv'}",
+                    f"train.seed={seed}",
+                ]
+                cfg = load_config(Path(spec.configs) / f"forecast-{ds}.yaml", overrides)
+                start = time.time()
+                train(cfg, run, progress=False, log=lambda *_: None)
+                (run / DONE).write_text(f"{time.time() - start:.0f} s\n", encoding="utf-8")
+                log(f"{ds} {cand.name} seed {seed}: trained in {time.time() - start:.0f} s")
+
+
+def training_minutes(spec: SelectionSpec, out: Path) -> float:
+    """The summed training time of the spec's runs (from their markers: also the runs this
+    call kept from an earlier one)."""
+    seconds = 0.0
+    for ds in spec.datasets:
+        for cand in spec.candidates:
+            for seed in spec.seeds:
+                marker = run_dir(out, ds, cand.name, seed) / DONE
+                seconds += float(marker.read_text(encoding="utf-8").split()[0])
+    return round(seconds / 60, 1)
+
+
+def choices(spec: SelectionSpec) -> list[tuple[str, str, tuple[int, ...], str]]:
+    """(label, candidate, seeds, combine) of every choice scored on dev: each candidate's
+    first seed alone, then its ensembles of all seeds."""
+    out = []
+    for cand in spec.candidates:
+        out.append((f"{cand.name} seed {spec.seeds[0]}", cand.name, spec.seeds[:1], "median"))
+        if len(spec.seeds) > 1:
+            for how in spec.combine:
+                label = f"{cand.name} {how} of {len(spec.seeds)}"
+                out.append((label, cand.name, spec.seeds, how))
+    return out
+
+
+def _forecasts(members: dict, series_name: str, at: list[int], samples: int) -> dict:
+    """Each member's Paths at origins `at` of one series, keyed by (candidate, seed)."""
+    out = {}
+    for key, fc in members.items():
+        series = {s.name: s for s in fc.read(fc.cfg.data.series.csv)}[series_name]
+        out[key] = fc.forecast(series, at, samples=samples)
+    return out
+
+
+def _choose(paths: dict, choice) -> Paths:
+    _, cand, seeds, how = choice
+    return combine_paths([paths[(cand, s)] for s in seeds], how)
+
+
+def select_dataset(spec: SelectionSpec, ds: str, out: Path, log=print) -> dict:
+    """Per series of the dataset: every choice's dev scores, the pick, and its test scores
+    beside the baselines' (computed on the same test origins)."""
+    members = {
+        (c.name, s): Forecaster.load(run_dir(out, ds, c.name, s), device="cpu")
+        for c in spec.candidates
+        for s in spec.seeds
+    }
+    first = next(iter(members.values()))
+    cfg = first.cfg.data.series
+    results = {}
+    for series in first.read(cfg.csv):
+        at = origins(len(series.values), cfg, series.name, cfg.csv)
+        dev_paths = _forecasts(members, series.name, at["dev"], spec.dev_samples)
+        for d, column in enumerate(series.columns):
+            y = series.values[:, d]
+            dev = {}
+            for choice in choices(spec):
+                p = _choose(dev_paths, choice)
+                dev[choice[0]] = score_samples(
+                    y, at["dev"], cfg.horizon, cfg.season, p.point[..., d], p.samples[..., d]
+                )
+            pick = min(choices(spec), key=lambda c: dev[c[0]]["mase"])  # first of equals
+            log(f"{ds}: {column}: picked {pick[0]} (dev MASE {dev[pick[0]]['mase']:.3f})")
+            results[column] = _test(spec, members, series, d, at=at["test"], pick=pick, log=log)
+            results[column].update(dev=dev, pick=pick[0])
+    return results
+
+
+def _test(spec, members, series, d: int, *, at: list[int], pick, log) -> dict:
+    """The pick's test scores, and the baselines' on the same origins."""
+    cfg = next(iter(members.values())).cfg.data.series
+    start = time.perf_counter()
+    test_paths = _forecasts(
+        {(pick[1], s): members[(pick[1], s)] for s in pick[2]},
+        series.name,
+        at,
+        -(-spec.test_samples // len(pick[2])),
+    )
+    p = _choose(test_paths, pick)
+    seconds = {"seq2seq": round(time.perf_counter() - start, 1)}
+    y = series.values[:, d]
+    scores = {
+        "seq2seq": score_samples(y, at, cfg.horizon, cfg.season, p.point[..., d], p.samples[..., d])
+    }
+    base, chosen, more = baseline_scores(y, at, cfg.horizon, cfg.season, log)
+    scores.update(base)
+    seconds.update(more)
+    chosen["seq2seq"] = pick[0]
+    return {"scores": scores, "models": chosen, "seconds": seconds}
+
+
+def machine() -> dict:
+    """The machine the selection ran on, recorded with its results."""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if "Model name" in ln), ""
+        )
+    except OSError:
+        model = ""
+    return {
+        "cpu": model or platform.processor(),
+        "threads": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+
+
+def run_selection(spec: SelectionSpec, data: str | Path, out: str | Path, log=print) -> dict:
+    """Train, select on dev, test the picks; write OUT/selection.json and OUT/selection.md."""
+    from .report import goals, markdown
+
+    data, out = Path(data), Path(out)
+    start = time.time()
+    train_all(spec, data, out, log)
+    trained = time.time()
+    results = {ds: {"test": select_dataset(spec, ds, out, log)} for ds in spec.datasets}
+    summary = {
+        "machine": machine(),
+        "spec": {
+            "datasets": list(spec.datasets),
+            "candidates": {c.name: list(c.overrides) for c in spec.candidates},
+            "seeds": list(spec.seeds),
+            "combine": list(spec.combine),
+            "extra": list(spec.extra),
+        },
+        "minutes": {
+            "train": training_minutes(spec, out),
+            "train_this_call": round((trained - start) / 60, 1),
+            "select_and_test": round((time.time() - trained) / 60, 1),
+        },
+        "results": results,
+        "goals": goals(results),
+    }
+    (out / "selection.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (out / "selection.md").write_text(markdown(summary), encoding="utf-8")
+    return summary
