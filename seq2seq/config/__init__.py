@@ -14,7 +14,7 @@ from .data import (
     TokenizerConfig,
 )
 from .loading import apply_overrides, config_from_dict, config_to_dict, load_config, save_config
-from .model import ForecastConfig, ModelConfig, RNNConfig, TransformerConfig
+from .model import ForecastConfig, ModelConfig, RNNConfig, SpeechConfig, TransformerConfig
 from .run import Config, DecodeConfig, TrainConfig, copies
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ModelConfig",
     "RNNConfig",
     "SeriesConfig",
+    "SpeechConfig",
     "SplitConfig",
     "TokenizerConfig",
     "TrainConfig",
