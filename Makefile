@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q -c constraints.txt torch
-	$(BIN)/pip install -q -c constraints.txt -e ".[plot,serve,export,tensorboard,forecast,rouge,dev]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[plot,serve,export,tensorboard,forecast,rouge,speech,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

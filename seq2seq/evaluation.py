@@ -1,10 +1,19 @@
-"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, ROUGE, perplexity; and
+"""Metrics: sacreBLEU BLEU and chrF (with signatures), WER/PER for G2P, speech recognition's
+word and character error rates (`asr_wer`, `asr_cer`), ROUGE, perplexity; and
 for forecasts of real values MASE, sMAPE, CRPS (of samples, or of a Gaussian) and interval
 coverage.
 
 WER/PER follow the G2P literature: a word is right if its 1-best equals any of its
 references; PER = sum over words of the smallest edit distance to any reference, divided
 by the sum of the lengths of those closest references. Scores are fractions (0.25 = 25%).
+
+`asr_wer` / `asr_cer` are speech recognition's rates (jiwer): the word (character) edits
+- substitutions, deletions, insertions - summed over the corpus, divided by the reference
+words (characters, spaces included) summed over the corpus; they can exceed 1. Named apart
+from G2P's `wer`, which is the share of wrong words (whole sentences). Both sides are first
+normalised as the speech reader normalises transcripts (`normalize_transcript`, defined
+here so that data/ and scoring share it), so a manifest's sentences as written can be the
+references of `seq2seq evaluate`.
 
 ROUGE-1/2/L F1 (Google's `rouge-score`, Porter stemmer, x 100) over several references per
 sentence: a sentence's score is the mean of its F1 against each of its references (the
@@ -15,6 +24,8 @@ sentences. The best single reference per sentence (`*_max`) is reported beside i
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +50,8 @@ METRICS = {
     "chrf": Metric(higher_is_better=True, decoded=True, reported_as="bleu"),
     "wer": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
     "per": Metric(higher_is_better=False, decoded=True, reported_as="wer"),
+    "asr_wer": Metric(higher_is_better=False, decoded=True, reported_as="asr_wer"),
+    "asr_cer": Metric(higher_is_better=False, decoded=True, reported_as="asr_wer"),
     "rouge": Metric(higher_is_better=True, decoded=True, reported_as="rouge"),
     "loss": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
     "ppl": Metric(higher_is_better=False, decoded=False, reported_as="bleu"),
@@ -77,6 +90,36 @@ def wer_per(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, flo
         errors += dist
         length += len(best)
     return {"wer": wrong / max(1, len(hyps)), "per": errors / max(1, length)}
+
+
+_NOT_KEPT = re.compile(r"[^\w' ]|_")  # keep word characters (letters, digits), ' and space
+_LONE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+
+
+def normalize_transcript(text: str) -> str:
+    """A transcript as recognition scores it: NFKC, lower case, curly apostrophes straight,
+    anything but letters, digits and apostrophes a space, apostrophes outside words dropped,
+    spaces collapsed. "Don't STOP -- it's 5 o'clock!" -> "don't stop it's 5 o'clock"."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("`", "'")
+    text = _LONE_APOSTROPHE.sub(" ", _NOT_KEPT.sub(" ", text))
+    return " ".join(text.split())
+
+
+def asr_error_rates(hyps: Sequence[str], refs: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Corpus WER and CER against one reference each (refs[i][0]), both sides normalised."""
+    try:
+        import jiwer
+    except ImportError:  # an optional extra
+        raise UserError(
+            "the asr_wer / asr_cer metrics need jiwer: pip install -e '.[speech]'"
+        ) from None
+    if len(hyps) != len(refs):
+        raise ValueError(f"{len(hyps)} hypotheses but {len(refs)} reference sets")
+    ref = [normalize_transcript(r[0]) for r in refs]
+    hyp = [normalize_transcript(h) for h in hyps]
+    if not any(ref):
+        raise ValueError("every reference transcript is empty: nothing to score")
+    return {"asr_wer": float(jiwer.wer(ref, hyp)), "asr_cer": float(jiwer.cer(ref, hyp))}
 
 
 BLEU_TOKENIZERS = ("13a", "zh", "intl", "char", "none")  # sacreBLEU's; zh splits CJK characters
@@ -164,7 +207,7 @@ def perplexity(total_nll: float, n_tokens: int) -> float:
 def score(
     metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]], *, tokenize: str = "13a"
 ) -> dict[str, float | str]:
-    """The named task metric (wer/per -> both; bleu/chrf -> score and signature; rouge ->
+    """The named task metric (wer/per -> both; asr_wer/asr_cer -> both; bleu/chrf -> score and signature; rouge ->
     ROUGE-1/2/L, their mean and signature); `tokenize` is BLEU's (chrF works on characters and
     needs none)."""
     if metric not in DECODED_METRICS:
@@ -173,6 +216,8 @@ def score(
         )
     if metric in ("wer", "per"):
         return wer_per(hyps, refs)
+    if metric in ("asr_wer", "asr_cer"):
+        return asr_error_rates(hyps, refs)
     if metric == "rouge":
         return rouge(hyps, refs)
     value, signature = bleu(hyps, refs, tokenize) if metric == "bleu" else chrf(hyps, refs)

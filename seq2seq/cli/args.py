@@ -220,6 +220,7 @@ def _add_rescore(sub) -> None:
 TEXT_CORPORA = ["multi30k", "tatoeba-en-fr", "bible-en-es", "aeslc"]
 CHINESE = ["couplet-zh", "tang-poems"]  # data/chinese.py
 SERIES = ["sunspots", "co2", "elnino", "macrodata", "nile", "msft"]  # data/series_datasets.py
+SPEECH = ["speech-synth"]  # data/speech_synth.py
 
 
 def _add_data(sub) -> None:
@@ -227,9 +228,9 @@ def _add_data(sub) -> None:
         "data",
         help="prepare a built-in corpus (multi30k, tatoeba-en-fr, bible-en-es, aeslc, "
         "couplet-zh, tang-poems) or write a built-in real series as CSV (sunspots, co2, elnino, macrodata, "
-        "nile, msft)",
+        "nile, msft), or render the speech-synth corpus with espeak-ng, flite and festival",
     )
-    da.add_argument("corpus", choices=TEXT_CORPORA + CHINESE + SERIES)
+    da.add_argument("corpus", choices=TEXT_CORPORA + CHINESE + SERIES + SPEECH)
     da.add_argument(
         "--pair", help="SRC-TGT languages of a translation corpus, e.g. de-en (required there)"
     )
@@ -245,6 +246,13 @@ def _add_data(sub) -> None:
         "--out",
         help="output folder (default: data/CORPUS-PAIR, data/CORPUS; for a series, data/)",
     )
+    sp = da.add_argument_group("speech-synth (docs/speech.md)")
+    sp.add_argument("--hours", type=float, default=3.5, help="training audio (default 3.5)")
+    sp.add_argument("--seed", type=int, default=1, help="every draw's seed (default 1)")
+    sp.add_argument(
+        "--eval-utterances", type=int, default=300, help="per dev / test / test_engine (300)"
+    )
+    sp.add_argument("--workers", type=int, default=2, help="synthesis processes (default 2)")
     da.set_defaults(command="data")
 
 

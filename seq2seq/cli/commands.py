@@ -304,6 +304,8 @@ def cmd_data(args) -> int:
         return 0
     if args.corpus == "aeslc":
         return datasets.aeslc(args)
+    if args.corpus == "speech-synth":
+        return datasets.speech_synth(args)
     if args.corpus in CHINESE:
         written = datasets.chinese(args)
     else:

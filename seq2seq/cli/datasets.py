@@ -1,4 +1,5 @@
-"""`seq2seq data` for the corpora with their own options: the Chinese corpora and AESLC."""
+"""`seq2seq data` for the corpora with their own options: the Chinese corpora, AESLC and the
+synthesised speech corpus."""
 
 from __future__ import annotations
 
@@ -35,4 +36,32 @@ def aeslc(args) -> int:
             refs = " ".join(str(files[k]) for k in ("ann0", "ann1", "ann2") if k in files)
             line += f"; with its 3 human subjects: {{tsv: {files['tsv']}}}, refs {refs}"
         print(line)
+    return 0
+
+
+def speech_synth(args) -> int:
+    """Render the speech corpus (data/speech_synth.py); print its splits for data.speech."""
+    from ..data.io import check_output_folder
+    from ..data.speech_synth import build_speech_synth
+
+    if args.pair is not None or args.script is not None:
+        raise UserError("speech-synth: --pair and --script are for text corpora; drop them")
+    if args.hours <= 0 or args.eval_utterances < 1 or args.workers < 1:
+        raise UserError("speech-synth: --hours must be > 0, --eval-utterances and --workers >= 1")
+    out = check_output_folder(args.out or Path("data") / "speech-synth", "--out")
+    shared = Path(args.from_dir or Path("..") / "shared" / "data")
+    summary = build_speech_synth(
+        out,
+        shared,
+        hours=args.hours,
+        seed=args.seed,
+        eval_size=args.eval_utterances,
+        workers=args.workers,
+    )
+    for split, info in summary.items():
+        print(
+            f"  {split}: {out / (split + '.tsv')} ({info['utterances']} utterances, "
+            f"{info['hours']:.2f} h, {len(info['voices'])} voices)"
+        )
+    print(f"  recipe: {out / 'README.md'}")
     return 0

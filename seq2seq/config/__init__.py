@@ -10,11 +10,19 @@ from .data import (
     CmudictConfig,
     DataConfig,
     SeriesConfig,
+    SpecAugmentConfig,
+    SpeechConfig,
     SplitConfig,
     TokenizerConfig,
 )
 from .loading import apply_overrides, config_from_dict, config_to_dict, load_config, save_config
-from .model import ForecastConfig, ModelConfig, RNNConfig, SpeechConfig, TransformerConfig
+from .model import (
+    ForecastConfig,
+    ModelConfig,
+    RNNConfig,
+    SpeechModelConfig,
+    TransformerConfig,
+)
 from .run import Config, DecodeConfig, TrainConfig, copies
 
 __all__ = [
@@ -27,7 +35,9 @@ __all__ = [
     "ModelConfig",
     "RNNConfig",
     "SeriesConfig",
+    "SpecAugmentConfig",
     "SpeechConfig",
+    "SpeechModelConfig",
     "SplitConfig",
     "TokenizerConfig",
     "TrainConfig",

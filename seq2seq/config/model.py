@@ -91,7 +91,7 @@ class ForecastConfig:
 
 
 @dataclass(frozen=True)
-class SpeechConfig:
+class SpeechModelConfig:
     """Speech recognition over log-mel features (`data.dataset: speech`): a listener
     (pyramidal BLSTM, time reduced 2**pyramid_levels; or `streaming`: the same pyramid of
     unidirectional LSTMs, encoded chunk by chunk), an attention speller (the `rnn` model's
@@ -138,4 +138,4 @@ class SpeechConfig:
         return 2**self.pyramid_levels
 
 
-ModelConfig = RNNConfig | TransformerConfig | ForecastConfig | SpeechConfig  # by `type`
+ModelConfig = RNNConfig | TransformerConfig | ForecastConfig | SpeechModelConfig  # by `type`

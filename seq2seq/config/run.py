@@ -130,8 +130,17 @@ class Config:
             raise ValueError(
                 "`model.type: forecast` goes with `data.dataset: series`, and only with it"
             )
+        if (self.data.dataset == "speech") != (self.model.type == "speech"):
+            raise ValueError(
+                "`model.type: speech` goes with `data.dataset: speech`, and only with it"
+            )
         if series and self.train.metric != "loss":
             raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
+        if self.data.dataset == "speech" and self.train.metric in ("wer", "per"):
+            raise ValueError(
+                f"`train.metric: {self.train.metric}` is G2P's (whole-word) rate; a speech run "
+                "selects by `asr_wer` or `asr_cer` (word / character error rate)"
+            )
         for key in ("vocab_from", "distill_from"):
             if series and getattr(self.train, key):
                 raise ValueError(f"`train.{key}` is for text models; remove it from a series run")

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..config import RNNConfig, SpeechConfig
+from ..config import RNNConfig, SpeechModelConfig
 from ..kernels.dropout import Dropout
 from ..vocab import BLANK_ID, BOS_ID, EOS_ID, PAD_ID
 from .base import DecoderState, EncoderOutput
@@ -44,7 +44,7 @@ def pair_frames(x: torch.Tensor, lengths: torch.Tensor | None):
 
 
 class Listener(nn.Module):
-    def __init__(self, cfg: SpeechConfig):
+    def __init__(self, cfg: SpeechModelConfig):
         super().__init__()
         bidirectional = cfg.encoder == "pyramidal"
         dirs, H = 2 if bidirectional else 1, cfg.listener_hidden
@@ -91,7 +91,7 @@ def _packed(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Ten
     return pad_packed_sequence(out, batch_first=True, total_length=x.size(1))[0]  # (B, T, D)
 
 
-def speller_config(cfg: SpeechConfig) -> RNNConfig:
+def speller_config(cfg: SpeechModelConfig) -> RNNConfig:
     """The speller as an `rnn` model's decoder: an LSTM with attention (Luong input feeding
     with `general`)."""
     return RNNConfig(
@@ -114,7 +114,7 @@ class SpeechOutputs:
 
 
 class SpeechModel(nn.Module):
-    def __init__(self, cfg: SpeechConfig, feature_size: int, tgt_vocab_size: int):
+    def __init__(self, cfg: SpeechModelConfig, feature_size: int, tgt_vocab_size: int):
         super().__init__()
         if feature_size != cfg.features:
             raise ValueError(f"`model.features` is {cfg.features}, the data's {feature_size}")

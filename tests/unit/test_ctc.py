@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from seq2seq.config import SpeechConfig
+from seq2seq.config import SpeechModelConfig
 from seq2seq.decoding import beam_search, greedy_search
 from seq2seq.decoding.ctc import CTCPrefixScorer, ctc_greedy, ctc_prefix_beam_search
 from seq2seq.models import build_model
@@ -108,7 +108,7 @@ F_IN = 12
 
 def joint_model(seed: int = 0):
     torch.manual_seed(seed)
-    cfg = SpeechConfig(
+    cfg = SpeechModelConfig(
         features=F_IN, listener_hidden=16, speller_hidden=16, emb_size=8, ctc_weight=0.5
     )
     model = build_model(cfg, F_IN, 9).eval()

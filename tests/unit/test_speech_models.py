@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from seq2seq.config import SpeechConfig
+from seq2seq.config import SpeechModelConfig
 from seq2seq.decoding import beam_search, greedy_search
 from seq2seq.decoding.ctc import ctc_greedy
 from seq2seq.models import build_model
@@ -18,9 +18,9 @@ from seq2seq.vocab import BOS_ID, EOS_ID, PAD_ID
 F = 12  # features per frame in these tests (the real data's is 80)
 
 
-def tiny(**kw) -> SpeechConfig:
+def tiny(**kw) -> SpeechModelConfig:
     opts = dict(features=F, listener_hidden=16, speller_hidden=16, emb_size=8, dropout=0.0)
-    return SpeechConfig(**{**opts, **kw})
+    return SpeechModelConfig(**{**opts, **kw})
 
 
 @pytest.mark.parametrize("encoder", ["pyramidal", "streaming"])
@@ -85,9 +85,9 @@ def test_a_ctc_only_model_has_no_speller_and_an_attention_only_no_ctc_head():
     with pytest.raises(ValueError, match="CTC-only"):
         ctc.init_state(ctc.encode(torch.randn(1, 8, F), torch.tensor([8])))
     with pytest.raises(ValueError, match="ctc_weight"):
-        SpeechConfig(ctc_weight=1.5)
+        SpeechModelConfig(ctc_weight=1.5)
     with pytest.raises(ValueError, match="chunk_frames"):
-        SpeechConfig(chunk_frames=12)
+        SpeechModelConfig(chunk_frames=12)
 
 
 def test_ctc_head_gives_no_mass_to_bos_and_eos():
@@ -135,7 +135,7 @@ def speech_batch(utts):
     return src, lengths, tgt_in, tgt_out
 
 
-def train_tiny(cfg: SpeechConfig, utts, steps: int, lr: float = 0.01):
+def train_tiny(cfg: SpeechModelConfig, utts, steps: int, lr: float = 0.01):
     torch.manual_seed(0)
     model = build_model(cfg, F, 10)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

@@ -1,0 +1,339 @@
+"""Speech corpora: readers, transcript normalisation, features computed once and cached, and
+the batches a speech model trains on.
+
+Two layouts (`data.speech.layout`):
+
+- `tsv`: a manifest, one utterance a line, `AUDIO<TAB>TRANSCRIPT`; a relative audio path is
+  read against the manifest's folder. Blank lines are skipped; `#` starts no comment.
+- `librispeech`: a folder searched recursively for `*.trans.txt` files, each line
+  `ID TRANSCRIPT`, the audio `ID.flac` beside it (as the corpus ships: speaker/chapter/).
+
+Transcripts are normalised for recognition (`evaluation.normalize_transcript`, which
+scoring applies too): Unicode NFKC,
+lower-cased, curly apostrophes made straight, every character that is not a letter, a
+digit or an apostrophe becomes a space, apostrophes not inside a word are dropped, and
+spaces are collapsed. "Don't STOP -- it's 5 o'clock!" -> "don't stop it's 5 o'clock".
+
+`load_speech_set` reads every file of a split and computes its features before training
+starts (with a progress bar), so a bad file stops the run with one line naming it instead
+of crashing an epoch. The features are cached in one file per split,
+`<cache>/<manifest or folder name>-<key>.pt` (default cache folder: `.features/` beside the
+manifest, or inside a LibriSpeech folder; a newer key replaces the older file), holding float16 features of all utterances concatenated
+(`feats` (sum T, F)) and their `offsets` (N + 1,); the key hashes the feature parameters
+and, per utterance, the audio's resolved path, size and modification time, so any change
+recomputes. The cache is written atomically (temporary file, fsync, rename); a broken one
+is recomputed.
+
+The batch contract (`speech_batch`, `collate_speech`): `Batch.src` (B, T, F) float32
+features zero-padded, `src_len` (B,) long frame counts, `tgt_in` / `tgt_out` /
+`n_tgt_tokens` exactly as for text (targets cut by `data.tgt_tokenizer`, `speech_processor`).
+`BucketSampler` takes `sampler_lengths` (frames, target tokens): its `batch_tokens` budget
+then counts frames of the longest utterance times the batch size (100 frames = 1 s at the
+10 ms hop, so `batch_tokens: 30000` is about 5 minutes of audio a batch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..config import DataConfig, SpecAugmentConfig, SpeechConfig, TokenizerConfig
+from ..errors import UserError
+from ..evaluation import normalize_transcript
+from ..vocab import BOS_ID, EOS_ID, SPECIALS, Vocabulary
+from .audio import read_audio
+from .batching import Batch, pad
+from .features import features, spec_augment
+from .io import decode_lines
+from .processor import Processor, _vocabulary
+from .tokenizers import Tokenizer
+
+CACHE_VERSION = 1
+KEY_CHARS = 20  # hex digits of the cache key in a cache file's name
+
+
+@dataclass(frozen=True)
+class Utterance:
+    audio: Path
+    text: str  # normalised
+    where: str  # "manifest:line", for messages
+
+
+def read_manifest(path: str | Path) -> list[Utterance]:
+    """A TSV manifest -> utterances; a bad row or a missing file is a one-line UserError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: speech manifest not found; check data.speech's path")
+    lines = decode_lines(path.read_bytes(), str(path))
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        audio, sep, text = line.partition("\t")
+        where = f"{path}:{n}"
+        if not sep or not audio.strip() or "\t" in text:
+            raise UserError(f"{where}: expected AUDIO_PATH<TAB>TRANSCRIPT (one tab); fix the row")
+        out.append(_utterance(path.parent / audio.strip(), text, where))
+    if not out:
+        raise UserError(f"{path}: no utterances; write AUDIO_PATH<TAB>TRANSCRIPT lines")
+    return out
+
+
+def read_librispeech(folder: str | Path) -> list[Utterance]:
+    """A LibriSpeech-style folder (recursive `*.trans.txt`, `ID.flac` beside) -> utterances."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: LibriSpeech folder not found; check data.speech's path")
+    out = []
+    for trans in sorted(folder.rglob("*.trans.txt")):
+        for n, line in enumerate(decode_lines(trans.read_bytes(), str(trans)), 1):
+            if not line.strip():
+                continue
+            uid, _, text = line.strip().partition(" ")
+            out.append(_utterance(trans.parent / f"{uid}.flac", text, f"{trans}:{n}"))
+    if not out:
+        raise UserError(f"{folder}: no *.trans.txt files inside; is it a LibriSpeech folder?")
+    return out
+
+
+def _utterance(audio: Path, text: str, where: str) -> Utterance:
+    if not audio.is_file():
+        raise UserError(f"{where}: audio file {audio} not found; fix the path or the row")
+    norm = normalize_transcript(text)
+    if not norm:
+        raise UserError(f"{where}: empty transcript for {audio}; give its words or drop it")
+    return Utterance(audio, norm, where)
+
+
+def read_speech_split(layout: str, path: str | Path) -> list[Utterance]:
+    return read_manifest(path) if layout == "tsv" else read_librispeech(path)
+
+
+@dataclass
+class SpeechSet:
+    """One split: transcripts and the features of every utterance, computed once."""
+
+    name: str
+    utterances: list[Utterance]
+    feats: torch.Tensor  # (sum T, F) float16, the utterances' features one after the other
+    offsets: torch.Tensor  # (N + 1,) long: utterance i is feats[offsets[i] : offsets[i + 1]]
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    @property
+    def texts(self) -> list[str]:
+        return [u.text for u in self.utterances]
+
+    def frames(self) -> list[int]:
+        return (self.offsets[1:] - self.offsets[:-1]).tolist()
+
+    def features(self, i: int) -> torch.Tensor:
+        """(T, F) float32 features of utterance i."""
+        return self.feats[int(self.offsets[i]) : int(self.offsets[i + 1])].float()
+
+    def hours(self, hop_ms: float = 10.0) -> float:
+        return len(self.feats) * hop_ms / 1000 / 3600
+
+
+def _params(cfg: SpeechConfig) -> dict:
+    return {
+        "version": CACHE_VERSION,
+        "sample_rate": cfg.sample_rate,
+        "n_mels": cfg.n_mels,
+        "window_ms": cfg.window_ms,
+        "hop_ms": cfg.hop_ms,
+    }
+
+
+def cache_key(utts: Sequence[Utterance], cfg: SpeechConfig) -> str:
+    """Hash of the feature parameters and each audio file's path, size and mtime."""
+    h = hashlib.sha256(json.dumps(_params(cfg), sort_keys=True).encode())
+    for u in utts:
+        try:
+            st = u.audio.stat()
+        except OSError:
+            raise UserError(f"{u.where}: audio file {u.audio} not found; fix the row") from None
+        h.update(f"{u.audio.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:KEY_CHARS]
+
+
+def cache_path(cfg: SpeechConfig, split_path: str | Path, key: str) -> Path:
+    """`<cache>/<manifest or folder name>-<key>.pt`; cache "" = `.features/` beside a
+    manifest, inside a LibriSpeech folder."""
+    split_path = Path(split_path)
+    if cfg.cache:
+        folder = Path(cfg.cache)
+    else:
+        folder = (split_path if split_path.is_dir() else split_path.parent) / ".features"
+    stem = split_path.name.split(".")[0] or "split"
+    return folder / f"{stem}-{key}.pt"
+
+
+def file_features(path: str | Path, cfg: SpeechConfig) -> torch.Tensor:
+    """One audio file -> (T, n_mels) float32 features, as training computed them (the
+    input of transcription); a bad file is a one-line UserError naming it."""
+    wave = read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
+    return features(
+        wave, cfg.sample_rate, n_mels=cfg.n_mels, window_ms=cfg.window_ms, hop_ms=cfg.hop_ms
+    )  # (T, F)
+
+
+def compute_features(utts: Sequence[Utterance], cfg: SpeechConfig, *, desc: str = "features"):
+    """Every utterance read, checked and turned into features -> (feats, offsets)."""
+    from tqdm import tqdm
+
+    parts, offsets = [], [0]
+    bar = tqdm(utts, desc=desc, unit="utt", file=sys.stderr, disable=len(utts) < 50)
+    for u in bar:
+        try:
+            x = file_features(u.audio, cfg)  # (T, F)
+        except UserError as e:
+            raise UserError(f"{e} (listed at {u.where})") from None
+        parts.append(x.half())
+        offsets.append(offsets[-1] + x.shape[0])
+    feats = torch.cat(parts) if parts else torch.zeros(0, cfg.n_mels, dtype=torch.float16)
+    return feats, torch.tensor(offsets, dtype=torch.long)
+
+
+def _load_cache(path: Path, key: str, n: int):
+    if not path.is_file():
+        return None
+    try:
+        obj = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception:  # a broken cache is only a cache: compute again
+        return None
+    if not isinstance(obj, dict) or obj.get("key") != key:
+        return None
+    feats, offsets = obj.get("feats"), obj.get("offsets")
+    if not isinstance(offsets, torch.Tensor) or len(offsets) != n + 1:
+        return None
+    if not isinstance(feats, torch.Tensor) or len(feats) != int(offsets[-1]):
+        return None
+    return feats, offsets
+
+
+def _save_cache(path: Path, obj: dict) -> None:
+    """Atomic: a temporary file beside the target, fsynced, then renamed over it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        stem = path.name[: -len("-") - KEY_CHARS - len(".pt")]
+        for stale in path.parent.glob(f"{stem}-*.pt"):
+            older = stale.name[len(stem) + 1 : -3]  # the same split under an older key
+            if stale != path and len(older) == KEY_CHARS and "-" not in older:
+                stale.unlink(missing_ok=True)
+    except OSError as e:
+        raise UserError(
+            f"{path.parent}: cannot write the feature cache ({e.strerror}); "
+            f"set data.speech.cache to a writable folder"
+        ) from None
+
+
+def load_speech_set(cfg: SpeechConfig, path: str | Path, name: str, *, cache: bool = True):
+    """A split (manifest or LibriSpeech folder) -> SpeechSet, its features from the cache
+    when the audio and the feature parameters are unchanged, else computed and cached."""
+    utts = read_speech_split(cfg.layout, path)
+    key = cache_key(utts, cfg)
+    where = cache_path(cfg, path, key)
+    hit = _load_cache(where, key, len(utts)) if cache else None
+    if hit is None:
+        feats, offsets = compute_features(utts, cfg, desc=f"{name} features")
+        if cache:
+            _save_cache(
+                where, {"key": key, "params": _params(cfg), "feats": feats, "offsets": offsets}
+            )
+    else:
+        feats, offsets = hit
+    return SpeechSet(name, utts, feats, offsets)
+
+
+def speech_splits(cfg: SpeechConfig) -> dict[str, str]:
+    """Split name -> path for every split configured: train, dev, test, then `more_tests`
+    named by their file (or folder) name without the extension."""
+    named = {"train": cfg.train, "dev": cfg.dev, "test": cfg.test}
+    out = {k: v for k, v in named.items() if v}
+    for extra in cfg.more_tests:
+        stem = Path(extra).name.split(".")[0]
+        if stem in out:
+            raise UserError(f"data.speech.more_tests: {extra} has the name {stem!r} twice")
+        out[stem] = extra
+    return out
+
+
+def speech_processor(cfg: DataConfig, transcripts: Sequence[str]) -> Processor:
+    """A Processor whose target side is fitted on the transcripts (`data.tgt_tokenizer`);
+    its source side is unused by speech (a vocabulary of the special tokens only)."""
+    tgt_tok = Tokenizer(cfg.tgt_tokenizer).fit(transcripts)
+    tgt_vocab = _vocabulary([tgt_tok.tokenize(t) for t in transcripts], cfg.tgt_tokenizer)
+    src_tok = Tokenizer(TokenizerConfig(kind="word"))
+    return Processor(cfg, src_tok, tgt_tok, Vocabulary(list(SPECIALS)), tgt_vocab)
+
+
+def training_indices(
+    data: SpeechSet, targets: Sequence[Sequence[int]], cfg: DataConfig
+) -> tuple[list[int], int]:
+    """Utterances training keeps (frames <= data.speech.max_frames, 1..max_tgt_len target
+    tokens) and how many it drops."""
+    frames = data.frames()
+    keep = [
+        i
+        for i, t in enumerate(targets)
+        if frames[i] <= cfg.speech.max_frames and 0 < len(t) <= cfg.max_tgt_len
+    ]
+    return keep, len(targets) - len(keep)
+
+
+def sampler_lengths(
+    data: SpeechSet, targets: Sequence[Sequence[int]], indices: Sequence[int]
+) -> list[tuple[int, int]]:
+    """(frames, target tokens) per kept utterance: what `BucketSampler` sorts and budgets by."""
+    frames = data.frames()
+    return [(frames[i], len(targets[i])) for i in indices]
+
+
+def collate_speech(
+    items: Sequence[tuple[torch.Tensor, Sequence[int]]], *, reverse: bool = False
+) -> Batch:
+    """[(features (T_i, F), target ids)] -> Batch: src (B, T, F) zero-padded, src_len (B,);
+    `reverse` (data.reverse_source) flips each utterance's frames."""
+    lengths = torch.tensor([x.shape[0] for x, _ in items], dtype=torch.long)
+    F = items[0][0].shape[1]
+    src = torch.zeros(len(items), int(lengths.max()), F, dtype=torch.float32)  # (B, T, F)
+    for b, (x, _) in enumerate(items):
+        src[b, : x.shape[0]] = x.flip(0) if reverse else x
+    tgt_in, _ = pad([[BOS_ID, *t] for _, t in items])
+    tgt_out, _ = pad([[*t, EOS_ID] for _, t in items])
+    return Batch(src, lengths, tgt_in, tgt_out, sum(len(t) + 1 for _, t in items))
+
+
+def speech_batch(
+    data: SpeechSet,
+    targets: Sequence[Sequence[int]],
+    indices: Sequence[int],
+    *,
+    reverse: bool = False,
+    augment: SpecAugmentConfig | None = None,
+    generator: torch.Generator | None = None,
+) -> Batch:
+    """The batch of utterances `indices`; SpecAugment each utterance when `augment` is given
+    (training only), its draws from `generator` (seed it from the step for exact resume)."""
+    items = []
+    for i in indices:
+        x = data.features(i)  # (T, F)
+        if augment is not None:
+            x = spec_augment(x, augment, generator or torch.default_generator)
+        items.append((x, targets[i]))
+    return collate_speech(items, reverse=reverse)

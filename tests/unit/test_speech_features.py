@@ -1,0 +1,114 @@
+"""Log-mel features, CMVN and SpecAugment (seq2seq/data/features.py), in plain torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from seq2seq.config import SpecAugmentConfig
+from seq2seq.data.features import (
+    features,
+    hz_to_mel,
+    log_mel,
+    mel_filterbank,
+    mel_to_hz,
+    spec_augment,
+    time_warp,
+)
+
+SR = 16000
+
+
+def tone(freq: float, seconds: float = 1.0, rate: int = SR) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def noisy_speechlike(seconds: float = 1.3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    env = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)  # a syllable-rate envelope
+    return (
+        env * (tone(220, seconds) + tone(1500, seconds)) + 0.05 * rng.standard_normal(len(t))
+    ).astype(np.float32)
+
+
+def test_shape_and_frame_count():
+    x = features(np.zeros(16000, np.float32) + tone(440))
+    assert x.shape == (1 + 16000 // 160, 80) and x.dtype == torch.float32
+    assert features(tone(440, 0.5)).shape == (1 + 8000 // 160, 80)
+    assert features(tone(440), n_mels=40).shape[1] == 40
+
+
+def test_cmvn_gives_zero_mean_unit_variance_per_bin():
+    x = features(noisy_speechlike())
+    assert x.mean(0).abs().max() < 1e-4
+    assert torch.allclose(x.std(0, unbiased=False), torch.ones(80), atol=1e-3)
+
+
+def test_a_constant_bin_becomes_zero_not_nan():
+    x = features(np.zeros(4000, np.float32))  # silence: every bin constant
+    assert torch.isfinite(x).all() and x.abs().max() < 1e-5
+
+
+def test_a_pure_tone_peaks_in_its_mel_bin():
+    fb = mel_filterbank(512, 80, SR)
+    centres = mel_to_hz(torch.linspace(0, float(hz_to_mel(torch.tensor(8000.0))), 82))[1:-1]
+    for freq in (300.0, 1000.0, 3000.0, 6000.0):
+        peak = int(log_mel(tone(freq)).mean(0).argmax())
+        nearest = int((centres - freq).abs().argmin())
+        assert abs(peak - nearest) <= 1, (freq, peak, nearest)
+    assert fb.shape == (257, 80) and (fb >= 0).all() and fb.max() <= 1.0
+
+
+def test_specaugment_with_nothing_on_is_the_identity():
+    x = features(noisy_speechlike())
+    gen = torch.Generator().manual_seed(0)
+    cfg = SpecAugmentConfig(freq_width=27, time_width=100)  # widths set, counts zero
+    assert torch.equal(spec_augment(x, cfg, gen), x)
+    assert torch.equal(time_warp(x, 0, gen), x)
+
+
+def test_masks_are_bands_and_spans_of_zeros():
+    x = features(noisy_speechlike()) + 10.0  # no zero anywhere before masking
+    cfg = SpecAugmentConfig(freq_masks=1, freq_width=10, time_masks=0)
+    for seed in range(20):
+        y = spec_augment(x, cfg, torch.Generator().manual_seed(seed))
+        cols = torch.nonzero((y == 0).all(0)).flatten().tolist()
+        assert (
+            len(cols) <= 10 and cols == list(range(cols[0], cols[0] + len(cols))) if cols else True
+        )
+        assert ((y == 0) | (y == x)).all() and not (
+            y[:, [c for c in range(80) if c not in cols]] == 0
+        ).any()
+    cfg = SpecAugmentConfig(time_masks=2, time_width=15, time_ratio=0.05)  # p caps it at 6
+    for seed in range(20):
+        y = spec_augment(x, cfg, torch.Generator().manual_seed(seed))
+        rows = (y == 0).all(1)
+        assert rows.sum() <= 12 and ((y == 0).any(1) == rows).all()
+    assert torch.equal(x, features(noisy_speechlike()) + 10.0)  # the input is not changed
+
+
+def test_masks_repeat_with_the_same_seed():
+    x = features(noisy_speechlike())
+    cfg = SpecAugmentConfig(time_warp=5, freq_masks=2, time_masks=2, time_width=20)
+    a = spec_augment(x, cfg, torch.Generator().manual_seed(3))
+    b = spec_augment(x, cfg, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+def test_time_warp_keeps_the_ends_and_moves_the_middle():
+    T = 100
+    x = torch.arange(T, dtype=torch.float32)[:, None].repeat(1, 3)  # (T, 3) value = frame index
+    for seed in range(10):
+        y = time_warp(x, 10, torch.Generator().manual_seed(seed))
+        assert y.shape == x.shape and y[0, 0] == 0 and y[-1, 0] == T - 1
+        assert (y[1:, 0] >= y[:-1, 0]).all()  # monotonic: a warp, not a shuffle
+        assert (y[:, 0] - x[:, 0]).abs().max() <= 10 + 1e-4
+
+
+@pytest.mark.parametrize("bad", [{"freq_masks": -1}, {"time_ratio": 1.5}])
+def test_bad_settings_name_the_key(bad):
+    with pytest.raises(ValueError, match="data.speech.specaugment"):
+        SpecAugmentConfig(**bad)
