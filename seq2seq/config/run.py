@@ -134,6 +134,11 @@ class Config:
             raise ValueError(
                 "`model.type: speech` goes with `data.dataset: speech`, and only with it"
             )
+        if self.model.type == "speech" and self.model.features != self.data.speech.n_mels:
+            raise ValueError(
+                f"`model.features` ({self.model.features}) must equal `data.speech.n_mels` "
+                f"({self.data.speech.n_mels}): the listener reads one frame of features"
+            )
         if series and self.train.metric != "loss":
             raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
         if self.data.dataset == "speech" and self.train.metric in ("wer", "per"):

@@ -16,7 +16,7 @@ pytest.importorskip("soundfile", reason="the speech extra is not installed")
 pytest.importorskip("soxr", reason="the speech extra is not installed")
 pytest.importorskip("jiwer", reason="the speech extra is not installed")
 
-from seq2seq.data.audio import write_wav  # noqa: E402
+from seq2seq.data.audio import read_audio, write_wav  # noqa: E402
 
 TEXTS = ["ab", "ba", "abc", "cab", "bca", "cc"]
 
@@ -107,3 +107,57 @@ def test_resume_equals_uninterrupted(corpus, uninterrupted, tmp_path):
     a = model_params(run / "checkpoints" / "last.pt")
     b = model_params(uninterrupted / "checkpoints" / "last.pt")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+# -- inference: the Transcriber and the CLI --------------------------------------------------
+
+
+def test_transcriber_reads_paths_and_arrays_with_every_search(corpus, uninterrupted):
+    from seq2seq.transcriber import Transcriber
+
+    t = Transcriber.load(uninterrupted, device="cpu")
+    paths = [str(corpus / "wav" / f"u{i}.wav") for i in range(3)]
+    waves = [read_audio(p, 16000) for p in paths]  # the same samples as arrays
+    for beam in (1, 3):
+        for w in (None, 0.0, 0.5, 1.0):
+            a = t.transcribe(paths, beam=beam, ctc_weight=w, nbest=min(beam, 2))
+            b = t.transcribe(waves, beam=beam, ctc_weight=w, nbest=min(beam, 2))
+            assert [[x.text for x in nb] for nb in a] == [[x.text for x in nb] for nb in b]
+            assert all(isinstance(nb[0].text, str) and len(nb) >= 1 for nb in a)
+    one = t.transcribe(paths[:1], beam=3, ctc_weight=0.5)
+    assert one[0][0].text == t.transcribe(paths, beam=3, ctc_weight=0.5)[0][0].text
+
+
+@pytest.fixture(scope="module")
+def streaming_run(corpus, tmp_path_factory):
+    run = tmp_path_factory.mktemp("stream") / "run"
+    cfg = speech_config(corpus, 3, encoder="streaming", chunk_frames=24)
+    train(cfg, run, progress=False, log=quiet)
+    return run
+
+
+def test_a_stream_ends_with_the_whole_utterance_s_transcript(corpus, streaming_run):
+    from seq2seq.transcriber import Transcriber
+
+    t = Transcriber.load(streaming_run, device="cpu")
+    path = str(corpus / "wav" / "u2.wav")
+    for w in (0.0, 0.5, 1.0):
+        parts = list(t.stream(path, ctc_weight=w))
+        assert len(parts) == -(-len(t.features(path)) // 24)  # one per chunk
+        assert parts[-1].text == t.transcribe([path], beam=1, ctc_weight=w)[0][0].text
+    report = t.latency([path])
+    assert report["lookahead_s"] == pytest.approx(0.24) and report["rtf"] > 0
+
+
+def test_the_cli_transcribes_and_translate_reads_audio_paths(corpus, uninterrupted, tmp_path):
+    from seq2seq.cli import main
+
+    paths = [str(corpus / "wav" / f"u{i}.wav") for i in range(3)]
+    (tmp_path / "wavs.txt").write_text("\n".join(paths) + "\n")
+    out_a, out_b = tmp_path / "a.txt", tmp_path / "b.txt"
+    assert main(["transcribe", *paths, "--model", str(uninterrupted), "-o", str(out_a)]) == 0
+    args = ["translate", "--model", str(uninterrupted), "-i", str(tmp_path / "wavs.txt")]
+    assert main([*args, "-o", str(out_b)]) == 0
+    assert out_a.read_text() == out_b.read_text()
+    assert len(out_a.read_text().splitlines()) == 3
+    assert main(["transcribe", "--model", str(uninterrupted)]) == 2
