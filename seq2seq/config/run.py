@@ -130,10 +130,8 @@ class Config:
             raise ValueError(
                 "`model.type: forecast` goes with `data.dataset: series`, and only with it"
             )
-        if (self.data.dataset == "speech") != (self.model.type == "speech"):
-            raise ValueError(
-                "`model.type: speech` goes with `data.dataset: speech`, and only with it"
-            )
+        if self.model.type == "speech" and self.data.dataset != "speech":
+            raise ValueError("`model.type: speech` reads audio: it needs `data.dataset: speech`")
         if self.model.type == "speech" and self.model.features != self.data.speech.n_mels:
             raise ValueError(
                 f"`model.features` ({self.model.features}) must equal `data.speech.n_mels` "

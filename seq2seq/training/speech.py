@@ -40,6 +40,11 @@ class SpeechTrainer(Trainer):
 
     def _build_data(self, start_state: dict | None) -> dict:
         cfg, sp = self.cfg, self.cfg.data.speech
+        if cfg.model.type != "speech":
+            raise UserError(
+                f"`data.dataset: speech` trains `model.type: speech`, not {cfg.model.type!r}: "
+                "set model.type: speech (configs/asr-*.yaml)"
+            )
         if self.dist.enabled:
             raise UserError("speech training runs on one process; run it without torchrun")
         self.train_set = load_speech_set(sp, sp.train, "train")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from seq2seq.config import config_from_dict
+from seq2seq.config import config_from_dict, config_to_dict
 from seq2seq.training import train
 from tests.helpers import model_params
 
@@ -161,3 +161,17 @@ def test_the_cli_transcribes_and_translate_reads_audio_paths(corpus, uninterrupt
     assert out_a.read_text() == out_b.read_text()
     assert len(out_a.read_text().splitlines()) == 3
     assert main(["transcribe", "--model", str(uninterrupted)]) == 2
+
+
+def test_speech_configs_refuse_mismatches_in_one_line(corpus, tmp_path):
+    from seq2seq.errors import UserError
+
+    raw = config_to_dict(speech_config(corpus, 1))
+    with pytest.raises(UserError, match="model.features.*n_mels"):
+        config_from_dict({**raw, "model": {**raw["model"], "features": 80}})
+    with pytest.raises(UserError, match="needs `data.dataset: speech`"):
+        config_from_dict({"model": {"type": "speech"}})
+    text_model = config_from_dict({**raw, "model": {"type": "rnn"}})
+    with pytest.raises(UserError, match="set model.type: speech"):
+        train(text_model, tmp_path / "run", progress=False, log=quiet)
+    assert not (tmp_path / "run").exists()
