@@ -175,3 +175,18 @@ def test_speech_configs_refuse_mismatches_in_one_line(corpus, tmp_path):
     with pytest.raises(UserError, match="set model.type: speech"):
         train(text_model, tmp_path / "run", progress=False, log=quiet)
     assert not (tmp_path / "run").exists()
+
+
+def test_the_cli_streams_and_lists_nbest(corpus, streaming_run, uninterrupted, capsys):
+    from seq2seq.cli import main
+
+    path = str(corpus / "wav" / "u2.wav")
+    assert main(["transcribe", path, "--model", str(streaming_run), "--stream"]) == 0
+    rows = [r.split("\t") for r in capsys.readouterr().out.splitlines()]
+    assert [r[0] for r in rows] == [path] * len(rows) and len(rows) >= 2
+    assert [float(r[1]) for r in rows] == sorted(float(r[1]) for r in rows)
+    argv = ["transcribe", path, "--model", str(uninterrupted), "--beam", "3", "--nbest", "2"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("0 ||| ") for line in lines)
+    assert main(["transcribe", path, "--model", str(uninterrupted), "--ctc-weight", "2"]) == 2
