@@ -109,12 +109,16 @@ class JointState:
 
 class CTCPrefixScorer:
     """A model with a speller and a CTC head, decoded with joint scores (`weight` = lambda:
-    0 = the speller alone, 1 = CTC prefix scores alone)."""
+    0 = the speller alone, 1 = CTC prefix scores alone). `candidates` > 0: each step scores
+    by CTC only each row's `candidates` most probable tokens under the speller (ESPnet's
+    pre-beam), and the others get log 0 from CTC; 0 = every token. The state then holds
+    (N, T, 2, candidates) instead of (N, T, 2, V): what makes a sentencepiece vocabulary
+    affordable."""
 
-    def __init__(self, model, weight: float):
+    def __init__(self, model, weight: float, *, candidates: int = 0):
         if not 0.0 <= weight <= 1.0:
             raise ValueError("the CTC weight must be in [0, 1]")
-        self.model, self.weight = model, weight
+        self.model, self.weight, self.candidates = model, weight, candidates
 
     def eval(self) -> CTCPrefixScorer:
         self.model.eval()
@@ -126,22 +130,44 @@ class CTCPrefixScorer:
     def init_state(self, enc: EncoderOutput) -> JointState:
         x = ctc_frames(self.model.ctc_log_probs(enc), enc.src_mask.sum(1))  # (N, T, V)
         N, T, V = x.shape
+        k = min(self.candidates, V) if self.candidates else V
         r = x.new_full((N, T, 2), LOG_ZERO)
         r[:, :, 1] = x[:, :, BLANK_ID].cumsum(1)  # the empty prefix: blanks only
-        ctc = {"x": x, "r": r.unsqueeze(-1).expand(N, T, 2, V), "psi": x.new_zeros(N, V)}
+        ctc = {
+            "x": x,
+            "r": r.unsqueeze(-1).expand(N, T, 2, k),  # <s> finds the empty prefix anywhere
+            "psi": x.new_zeros(N, k),
+            "cand": torch.full((N, k), BOS_ID, device=x.device),
+        }
         return JointState(self.model.init_state(enc), DecoderState(ctc, dict.fromkeys(ctc, 0)))
 
     def step(self, tokens: torch.Tensor, state: JointState):
         logp, inner, att = self.model.step(tokens, state.inner)  # (N, V)
         ctc, rows = state.ctc, torch.arange(tokens.size(0), device=tokens.device)
-        r = ctc["r"][rows, :, :, tokens]  # (N, T, 2): the prefix h the row now holds
-        psi = ctc["psi"][rows, tokens]  # (N,)
-        r_next, psi_next = extend_prefixes(ctc["x"], r, tokens)
+        pos = (ctc["cand"] == tokens.unsqueeze(1)).int().argmax(1)  # (N,) the token's column
+        r = ctc["r"][rows, :, :, pos]  # (N, T, 2): the prefix h the row now holds
+        psi = ctc["psi"][rows, pos]  # (N,)
+        cand = self._candidates(logp)  # (N, k)
+        x = ctc["x"]
+        xc = x.gather(2, cand.unsqueeze(1).expand(-1, x.size(1), -1))  # (N, T, k)
+        repeat = cand == tokens.unsqueeze(1)  # (N, k): c is h's last label
+        r_next, psi_c = extend_prefixes(xc, x[..., BLANK_ID], r, repeat, tokens == BOS_ID)
+        psi_next = torch.full_like(logp, LOG_ZERO).scatter(1, cand, psi_c)  # (N, V)
         psi_next[:, EOS_ID] = torch.logaddexp(r[:, -1, 0], r[:, -1, 1])  # h is the whole output
         psi_next[:, BLANK_ID] = LOG_ZERO
         delta = psi_next - psi.unsqueeze(1)  # (N, V)
         joint = (1.0 - self.weight) * logp + self.weight * delta
-        return joint, JointState(inner, ctc.replace(r=r_next, psi=psi_next)), att
+        new = ctc.replace(r=r_next, psi=psi_c, cand=cand)
+        return joint, JointState(inner, new), att
+
+    def _candidates(self, logp: torch.Tensor) -> torch.Tensor:
+        """(N, k) token ids whose CTC prefix scores this step computes."""
+        N, V = logp.shape
+        if not self.candidates or self.candidates >= V:
+            return torch.arange(V, device=logp.device).expand(N, V)
+        lp = logp.clone()
+        lp[:, [BLANK_ID, BOS_ID, EOS_ID]] = -math.inf  # never labels (</s>: scored apart)
+        return lp.topk(self.candidates, dim=-1).indices
 
 
 def ctc_frames(log_probs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -154,24 +180,27 @@ def ctc_frames(log_probs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def extend_prefixes(x: torch.Tensor, r: torch.Tensor, last: torch.Tensor):
-    """The CTC prefix recursion for every one-label extension h + c of each row's prefix h.
+def extend_prefixes(
+    x: torch.Tensor, blank: torch.Tensor, r: torch.Tensor, repeat: torch.Tensor, empty
+):
+    """The CTC prefix recursion for one-label extensions h + c of each row's prefix h.
 
-    x (N, T, V) frame log-probabilities, r (N, T, 2) h's (label, blank) path log-probs, last
-    (N,) h's last token (<s> for the empty prefix). Returns r (N, T, 2, V) of each h + c and
-    psi (N, V) = log sum_t phi(t - 1) x_t(c), with phi(t) = h's probability up to t, less
-    its paths ending in c itself when c repeats h's last label (they would merge).
+    x (N, T, K) the frames' log-probabilities of the K labels c, blank (N, T) the blank's,
+    r (N, T, 2) h's (label, blank) path log-probs, repeat (N, K) whether c is h's last label,
+    empty (N,) whether h is empty. Returns r (N, T, 2, K) of each h + c and psi (N, K) = log
+    sum_t phi(t - 1) x_t(c), with phi(t) = h's probability up to t, less its paths ending in
+    c itself when c repeats h's last label (they would merge).
     """
     N, T, V = x.shape
     rn_h, rb_h = r[..., 0], r[..., 1]  # (N, T)
-    repeat = torch.nn.functional.one_hot(last, V).bool().unsqueeze(1)  # (N, 1, V)
+    repeat = repeat.unsqueeze(1)  # (N, 1, K)
     phi = torch.where(repeat, rb_h.unsqueeze(-1), torch.logaddexp(rn_h, rb_h).unsqueeze(-1))
     rn = x.new_full((N, T, V), LOG_ZERO)
     rb = x.new_full((N, T, V), LOG_ZERO)
-    empty = (last == BOS_ID).unsqueeze(1)  # (N, 1): only h = () starts with label c at frame 0
+    empty = empty.unsqueeze(1)  # (N, 1): only h = () starts with label c at frame 0
     rn[:, 0] = torch.where(empty, x[:, 0], torch.full_like(x[:, 0], LOG_ZERO))
     for t in range(1, T):
         rn[:, t] = torch.logaddexp(rn[:, t - 1], phi[:, t - 1]) + x[:, t]
-        rb[:, t] = torch.logaddexp(rb[:, t - 1], rn[:, t - 1]) + x[:, t, BLANK_ID].unsqueeze(-1)
+        rb[:, t] = torch.logaddexp(rb[:, t - 1], rn[:, t - 1]) + blank[:, t].unsqueeze(-1)
     starts = torch.cat([rn[:, :1], phi[:, :-1] + x[:, 1:]], 1)  # (N, T, V)
     return torch.stack([rn, rb], 2), torch.logsumexp(starts, 1)  # (N, T, 2, V), (N, V)

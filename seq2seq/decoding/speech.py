@@ -5,7 +5,7 @@ weight, in one place (training's validation and the Transcriber both call it).
   beam search (`ctc.py`).
 - A weight of 0, or a model without a CTC head: the speller's greedy or beam search.
 - Between: joint CTC/attention decoding, the same greedy / beam search over
-  `CTCPrefixScorer`.
+  `CTCPrefixScorer`, CTC-scoring the speller's best `ctc_candidates` tokens a step.
 
 The weight is the model's `ctc_weight` unless given. Length caps: `max_len_a` counts
 output tokens per listener frame (2**pyramid_levels input frames), so the default 2.0 with
@@ -31,6 +31,9 @@ class SpeechSearch:
     length_penalty: float = 1.0
     max_len_a: float = 2.0  # per listener output frame
     max_len_b: int = 10
+    # joint decoding: CTC-score each step only the speller's best N tokens of a hypothesis
+    # (ESPnet's pre-beam); 0 = 2 * beam, at least 10
+    ctc_candidates: int = 0
 
 
 def search_weight(model, ctc_weight: float | None) -> float:
@@ -59,7 +62,8 @@ def decode_speech(
         if search.beam == 1:
             return [[h] for h in ctc_greedy(lp, out_len)]
         return ctc_prefix_beam_search(lp, out_len, beam=search.beam, nbest=search.nbest)
-    scorer = model if w == 0.0 else CTCPrefixScorer(model, w)
+    k = search.ctc_candidates or max(2 * search.beam, 10)
+    scorer = model if w == 0.0 else CTCPrefixScorer(model, w, candidates=k)
     caps = {
         "max_len_a": search.max_len_a / model.cfg.reduction,
         "max_len_b": search.max_len_b,

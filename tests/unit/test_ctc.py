@@ -123,12 +123,14 @@ def audio(seed: int = 0):
     return torch.randn(3, 50, F_IN, generator=g), lengths
 
 
-def test_joint_lambda_zero_is_the_spellers_beam_search():
+@pytest.mark.parametrize("candidates", [0, 8])
+def test_joint_lambda_zero_is_the_spellers_beam_search(candidates):
     model = joint_model()
     x, lengths = audio()
     opts = dict(beam=4, nbest=4, max_len_a=0.2, max_len_b=3)
     plain = beam_search(model, x, lengths, **opts)
-    joint = beam_search(CTCPrefixScorer(model, 0.0), x, lengths, **opts)
+    scorer = CTCPrefixScorer(model, 0.0, candidates=candidates)
+    joint = beam_search(scorer, x, lengths, **opts)
     assert [[h.tokens for h in s] for s in joint] == [[h.tokens for h in s] for s in plain]
     assert [[h.score for h in s] for s in joint] == [[h.score for h in s] for s in plain]
 
@@ -158,13 +160,17 @@ def test_joint_lambda_one_scores_are_the_ctc_forward_scores():
             assert h.score == pytest.approx(want, abs=1e-3)
 
 
-def test_joint_score_mixes_forced_attention_and_ctc_scores():
+@pytest.mark.parametrize("candidates", [0, 3])
+def test_joint_score_mixes_forced_attention_and_ctc_scores(candidates):
+    """Also when only the speller's best 3 tokens a step are CTC-scored (pre-beam): the
+    chosen ones are, exactly."""
     model = joint_model(2)
     x, lengths = audio(2)
     enc = model.encode(x, lengths)
     lp = model.ctc_log_probs(enc)
     w = 0.3
-    for b, h in enumerate(greedy_search(CTCPrefixScorer(model, w), x, lengths, max_len_a=0.2)):
+    scorer = CTCPrefixScorer(model, w, candidates=candidates)
+    for b, h in enumerate(greedy_search(scorer, x, lengths, max_len_a=0.2)):
         n = int(lengths[b])
         tgt_in = torch.tensor([[BOS_ID, *h.tokens]])
         with torch.no_grad():
@@ -175,10 +181,11 @@ def test_joint_score_mixes_forced_attention_and_ctc_scores():
         assert h.score == pytest.approx((1 - w) * forced + w * ctc, abs=1e-3)
 
 
-def test_joint_batched_equals_one_by_one():
+@pytest.mark.parametrize("candidates", [0, 4])
+def test_joint_batched_equals_one_by_one(candidates):
     model = joint_model(3)
     x, lengths = audio(3)
-    scorer = CTCPrefixScorer(model, 0.4)
+    scorer = CTCPrefixScorer(model, 0.4, candidates=candidates)
     opts = dict(beam=3, nbest=2, max_len_a=0.2, max_len_b=3)
     batched = beam_search(scorer, x, lengths, **opts)
     for b in range(3):
