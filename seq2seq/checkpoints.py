@@ -179,17 +179,20 @@ def _processor_ok(processor: dict, *, series: bool) -> bool:
     )
 
 
-def model_sizes(processor: dict) -> tuple[int, int]:
-    """What `build_model` needs besides the config: the vocabulary sizes (text), or the
-    inputs per step and the target dimensions (series)."""
+def model_sizes(processor: dict, cfg: Config) -> tuple[int, int]:
+    """What `build_model` needs besides the config: the vocabulary sizes (text), the inputs
+    per step and the target dimensions (series), or the features per frame and the target
+    vocabulary (speech)."""
     if processor.get("kind") == "series":
         return processor["targets"] + processor["covariates"], processor["targets"]
+    if cfg.data.dataset == "speech":
+        return cfg.data.speech.n_mels, len(processor["tgt_vocab"])
     return len(processor["src_vocab"]), len(processor["tgt_vocab"])
 
 
 def load_model(ckpt: Checkpoint, device: str | torch.device = "cpu") -> nn.Module:
     """The model its config describes, with its weights, on `device`."""
-    model = build_model(ckpt.config.model, *model_sizes(ckpt.processor))
+    model = build_model(ckpt.config.model, *model_sizes(ckpt.processor, ckpt.config))
     try:
         model.load_state_dict(ckpt.weights)
     except (RuntimeError, TypeError, AttributeError):  # wrong shapes or names, or not tensors

@@ -8,6 +8,9 @@ from collections.abc import Iterable, Sequence
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 SPECIALS = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
+# CTC's blank: <pad>'s column. <pad> is never a target, so a CTC head needs no extra output,
+# and torch's CTCLoss default (blank=0) is this id. <s> and </s> are never CTC labels either.
+BLANK_ID = PAD_ID
 
 
 class Vocabulary:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..evaluation import BLEU_TOKENIZERS, DECODED_METRICS
+from .speech import add_transcribe
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
         _add_serve,
         _add_generate,
+        add_transcribe,
     ):
         add(sub)
     return p

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import UserError
 from . import datasets
 from .args import CHINESE, SERIES
+from .speech import cmd_transcribe, is_speech_run, translate_audio  # noqa: F401
 
 
 def cmd_train(args) -> int:
@@ -72,6 +73,8 @@ def cmd_translate(args) -> int:
     from ..data.io import check_output, check_output_folder, write_text
     from ..translator import unknown_share
 
+    if args.engine == "torch" and is_speech_run(args.model):
+        return translate_audio(args)
     if (args.greedy or args.sample) and (args.nbest or 1) > 1:
         raise UserError(f"--nbest {args.nbest} needs beam search; drop --greedy / --sample")
     opts = _search_opts(args)

@@ -16,7 +16,13 @@ from .data import (
     TokenizerConfig,
 )
 from .loading import apply_overrides, config_from_dict, config_to_dict, load_config, save_config
-from .model import ForecastConfig, ModelConfig, RNNConfig, TransformerConfig
+from .model import (
+    ForecastConfig,
+    ModelConfig,
+    RNNConfig,
+    SpeechModelConfig,
+    TransformerConfig,
+)
 from .run import Config, DecodeConfig, TrainConfig, copies
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "SeriesConfig",
     "SpecAugmentConfig",
     "SpeechConfig",
+    "SpeechModelConfig",
     "SplitConfig",
     "TokenizerConfig",
     "TrainConfig",

@@ -90,4 +90,52 @@ class ForecastConfig:
             )
 
 
-ModelConfig = RNNConfig | TransformerConfig | ForecastConfig  # discriminated by `type`
+@dataclass(frozen=True)
+class SpeechModelConfig:
+    """Speech recognition over log-mel features (`data.dataset: speech`): a listener
+    (pyramidal BLSTM, time reduced 2**pyramid_levels; or `streaming`: the same pyramid of
+    unidirectional LSTMs, encoded chunk by chunk), an attention speller (the `rnn` model's
+    decoder) and/or a CTC head. `ctc_weight` is lambda of the joint loss and of joint
+    decoding (ESPnet's convention): 0 = attention only (no CTC head), 1 = CTC only (no
+    speller), between = both, loss (1 - lambda) CE + lambda CTC."""
+
+    type: Literal["speech"] = "speech"
+    encoder: Literal["pyramidal", "streaming"] = "pyramidal"
+    features: int = 80  # log-mel bins per frame (the data's `src` last dimension)
+    listener_layers: int = 1  # (B)LSTM layers at the full frame rate, below the pyramid
+    listener_hidden: int = 256  # per direction
+    pyramid_levels: int = 3  # each halves the frame rate: 3 -> 8x
+    speller_layers: int = 1
+    speller_hidden: int = 256
+    emb_size: int = 64  # target token embedding
+    attention: Literal["bahdanau", "general"] = "bahdanau"
+    dropout: float = 0.1
+    init_range: float = 0.1  # uniform init in [-r, r]
+    ctc_weight: float = 0.0
+    chunk_frames: int = 40  # streaming: input frames per chunk (a multiple of 2**levels)
+
+    def __post_init__(self):
+        sizes = (self.features, self.listener_layers, self.listener_hidden, self.speller_layers)
+        if min(sizes + (self.speller_hidden, self.emb_size)) < 1 or self.pyramid_levels < 0:
+            raise ValueError(
+                "`model` sizes and layer counts must be positive, `pyramid_levels` >= 0"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("`model.dropout` must be in [0, 1)")
+        if not 0.0 <= self.ctc_weight <= 1.0:
+            raise ValueError(
+                "`model.ctc_weight` must be in [0, 1] (0 = attention only, 1 = CTC only)"
+            )
+        if self.chunk_frames < 1 or self.chunk_frames % self.reduction:
+            raise ValueError(
+                f"`model.chunk_frames` must be a positive multiple of {self.reduction} "
+                "(2 ** pyramid_levels)"
+            )
+
+    @property
+    def reduction(self) -> int:
+        """How many input frames make one listener output frame."""
+        return 2**self.pyramid_levels
+
+
+ModelConfig = RNNConfig | TransformerConfig | ForecastConfig | SpeechModelConfig  # by `type`

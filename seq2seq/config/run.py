@@ -130,6 +130,13 @@ class Config:
             raise ValueError(
                 "`model.type: forecast` goes with `data.dataset: series`, and only with it"
             )
+        if self.model.type == "speech" and self.data.dataset != "speech":
+            raise ValueError("`model.type: speech` reads audio: it needs `data.dataset: speech`")
+        if self.model.type == "speech" and self.model.features != self.data.speech.n_mels:
+            raise ValueError(
+                f"`model.features` ({self.model.features}) must equal `data.speech.n_mels` "
+                f"({self.data.speech.n_mels}): the listener reads one frame of features"
+            )
         if series and self.train.metric != "loss":
             raise ValueError("a series run selects its best checkpoint by `train.metric: loss`")
         if self.data.dataset == "speech" and self.train.metric in ("wer", "per"):

@@ -26,24 +26,40 @@ from .stacked import make_stack
 
 
 class RNNSeq2Seq(nn.Module):
-    def __init__(self, cfg: RNNConfig, src_vocab_size: int, tgt_vocab_size: int):
+    def __init__(
+        self,
+        cfg: RNNConfig,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        *,
+        memory_size: int | None = None,
+    ):
+        """With `memory_size` the decoder alone (a speech model's speller): no source
+        embedding, encoder or bridge; it attends to another encoder's outputs of that size,
+        starting from `init_state` of an `EncoderOutput` that encoder made."""
         super().__init__()
         if cfg.copy and src_vocab_size != tgt_vocab_size:
             raise ValueError("a copying model reads and writes one (shared) vocabulary")
         self.cfg = cfg
         E, H, L = cfg.emb_size, cfg.hidden_size, cfg.layers
-        memory_size = H * (2 if cfg.bidirectional else 1)
+        speller = memory_size is not None
+        memory_size = memory_size or H * (2 if cfg.bidirectional else 1)
         n_states = 2 if cfg.cell == "lstm" else 1
         self.feeding = cfg.attention in ("dot", "general") and cfg.input_feeding
         extra_input = {"bahdanau": memory_size}.get(cfg.attention, H if self.feeding else 0)
-        self.src_emb = nn.Embedding(src_vocab_size, E, padding_idx=PAD_ID)
-        self.tgt_emb = nn.Embedding(tgt_vocab_size, E, padding_idx=PAD_ID)
         rnn_opts = {"dropout": cfg.dropout, "residual": cfg.residual}
-        self.encoder = make_stack(cfg.cell, E, H, L, bidirectional=cfg.bidirectional, **rnn_opts)
+        # registered in this order (it is the order of parameters, optimizer state and init)
+        self.src_emb = None if speller else nn.Embedding(src_vocab_size, E, padding_idx=PAD_ID)
+        self.tgt_emb = nn.Embedding(tgt_vocab_size, E, padding_idx=PAD_ID)
+        self.encoder = (
+            None
+            if speller
+            else make_stack(cfg.cell, E, H, L, bidirectional=cfg.bidirectional, **rnn_opts)
+        )
         self.decoder = make_stack(cfg.cell, E + extra_input, H, L, **rnn_opts)
         self.bridge = (
             nn.ModuleList(nn.Linear(2 * H, H) for _ in range(n_states))
-            if cfg.bidirectional
+            if cfg.bidirectional and not speller
             else None
         )
         self.attention = (
@@ -62,7 +78,8 @@ class RNNSeq2Seq(nn.Module):
         for p in self.parameters():
             nn.init.uniform_(p, -self.cfg.init_range, self.cfg.init_range)
         with torch.no_grad():
-            self.src_emb.weight[PAD_ID].zero_()
+            if self.src_emb is not None:
+                self.src_emb.weight[PAD_ID].zero_()
             self.tgt_emb.weight[PAD_ID].zero_()
         if self.cfg.tie_embeddings:
             self.out.weight = self.tgt_emb.weight
@@ -132,7 +149,12 @@ class RNNSeq2Seq(nn.Module):
         """Teacher forcing. Without input-dependent feedback (no attention, or Luong attention
         without input feeding) the decoder runs fused over the whole target at once. A
         copying model returns log P over its extended vocabulary (B, T, V + S) or (N, V + S)."""
-        state = self.init_state(self.encode(src, src_len))
+        return self.decode(self.init_state(self.encode(src, src_len)), tgt_in, keep)
+
+    def decode(
+        self, state: DecoderState, tgt_in: torch.Tensor, keep: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Teacher forcing from `init_state`'s state: `forward` after the encoder."""
         y = self.dropout(self.tgt_emb(self._ids(tgt_in)))  # (B, T, E)
         out, att, parts = self._teacher_forced(y, state)  # (B, T, H), (B, T, S) or None
         if keep is not None:

@@ -1,5 +1,5 @@
 """Training: the loop, checkpoints, optimizers and schedules; `train` picks the trainer of
-the run's data (text pairs, or real-valued series)."""
+the run's data (text pairs, real-valued series, or speech)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from ..config import Config
 from .forecast import ForecastTrainer
 from .loop import Trainer, _log
 from .loop import train as _train
+from .speech import SpeechTrainer
 
 
 def train(cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log) -> dict:
     """Train (or resume) a model in `run_dir`; returns a summary of the run."""
-    cls = ForecastTrainer if cfg.data.dataset == "series" else Trainer
+    cls = {"series": ForecastTrainer, "speech": SpeechTrainer}.get(cfg.data.dataset, Trainer)
     return _train(cfg, run_dir, progress=progress, log=log, trainer_class=cls)
 
 
-__all__ = ["train", "Trainer", "ForecastTrainer"]
+__all__ = ["train", "Trainer", "ForecastTrainer", "SpeechTrainer"]

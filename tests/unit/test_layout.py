@@ -18,7 +18,7 @@ LAYERS = [
     {"checkpoints"},
     {"decoding"},
     {"training"},
-    {"translator", "analysis", "runs", "export", "distillation", "forecasting"},
+    {"translator", "transcriber", "analysis", "runs", "export", "distillation", "forecasting"},
     {"experiments"},
     {"cli", "demo", "serve", "__main__", "__init__"},
 ]

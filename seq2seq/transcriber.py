@@ -1,0 +1,195 @@
+"""A trained speech model, loaded from its run: transcribes audio files or waveforms.
+
+`Transcriber.load(RUN)` reads the checkpoint; `transcribe(items)` takes file paths, 1-D
+waveforms (numpy or torch, mono, at `sample_rate`, by default the run's) or both, computes
+features as training did (`data.speech`), batches them by length and decodes with the
+search `decoding.speech` picks for the model and CTC weight: greedy (beam 1) or beam;
+CTC greedy / prefix beam for a CTC-only model or a weight of 1; joint CTC/attention between.
+
+Streaming (`model.encoder: streaming`): `stream(item)` encodes `model.chunk_frames` frames
+at a time, carrying the listener's state, and after each chunk yields the text of
+everything heard so far (the search re-runs over the listener outputs so far; the
+encoder never re-reads audio). `latency(items)` measures the look-ahead and the real-time
+factor of either kind of model. The features' normalisation is per utterance (the data
+layer's CMVN), which a live stream would replace by running statistics: the stream here
+reads a whole file's statistics before its first chunk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoints
+from .data import Processor, inference_batches
+from .data.features import features
+from .data.speech import collate_speech, file_features
+from .decoding.speech import SpeechSearch, decode_speech
+from .errors import InputTypeError, UserError
+
+Audio = str | Path | np.ndarray | torch.Tensor
+
+
+@dataclass
+class Transcript:
+    text: str
+    score: float  # the search's log-probability (joint: the weighted sum of both)
+    tokens: list[int]
+
+
+@dataclass
+class Partial:
+    """What a stream has said after a chunk: the text so far and the audio heard so far."""
+
+    text: str
+    seconds: float
+
+
+class Transcriber:
+    def __init__(self, ckpt: checkpoints.Checkpoint, device: str = "cpu"):
+        if ckpt.config.data.dataset != "speech":
+            raise UserError(
+                f"{ckpt.source}: not a speech model; pass a run trained with data.dataset: speech"
+            )
+        self.source, self.cfg = ckpt.source, ckpt.config
+        self.processor = Processor.from_state(self.cfg.data, ckpt.processor)
+        self.device = torch.device(device)
+        self.model = checkpoints.load_model(ckpt, self.device).eval()
+
+    @classmethod
+    def load(cls, run: str | Path, device: str | None = None) -> Transcriber:
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        return cls(checkpoints.read(run), device)
+
+    @property
+    def hop_seconds(self) -> float:
+        return self.cfg.data.speech.hop_ms / 1000
+
+    def features(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
+        """One file path or 1-D waveform -> (T, F) features, as training computed them."""
+        sp = self.cfg.data.speech
+        if isinstance(item, (str, Path)):
+            return file_features(item, sp)
+        if not isinstance(item, (np.ndarray, torch.Tensor)) or item.ndim != 1:
+            raise InputTypeError(
+                "transcribe takes audio file paths or 1-D waveforms (numpy or torch arrays)"
+            )
+        wave = torch.as_tensor(item, dtype=torch.float32)
+        rate = sample_rate or sp.sample_rate
+        if rate != sp.sample_rate:
+            raise UserError(
+                f"a waveform at {rate} Hz: the model reads {sp.sample_rate} Hz; resample it "
+                "or pass a file"
+            )
+        return features(
+            wave, rate, n_mels=sp.n_mels, window_ms=sp.window_ms, hop_ms=sp.hop_ms
+        )  # (T, F)
+
+    def search(self, beam: int | None = None, ctc_weight: float | None = None, nbest: int = 1):
+        d = self.cfg.decode
+        return SpeechSearch(
+            beam=d.beam if beam is None else beam,
+            nbest=nbest,
+            ctc_weight=ctc_weight,
+            length_penalty=d.length_penalty,
+            max_len_a=d.max_len_a,
+            max_len_b=d.max_len_b,
+        )
+
+    @torch.no_grad()
+    def transcribe(
+        self,
+        items: Sequence[Audio],
+        *,
+        beam: int | None = None,
+        ctc_weight: float | None = None,
+        nbest: int = 1,
+        sample_rate: int | None = None,
+    ) -> list[list[Transcript]]:
+        """The `nbest` transcripts of each item, best first, in the items' order."""
+        if isinstance(items, (str, Path, np.ndarray, torch.Tensor)):
+            raise InputTypeError("transcribe takes a list of items; wrap one item in a list")
+        feats = [self.features(x, sample_rate) for x in items]
+        search = self.search(beam, ctc_weight, nbest)
+        out: list[list[Transcript]] = [[] for _ in feats]
+        for idx in inference_batches([len(f) for f in feats], self.cfg.decode.batch_size):
+            batch = collate_speech([(feats[i], []) for i in idx], reverse=self._reverse)
+            hyps = decode_speech(self.model, batch.src.to(self.device), batch.src_len, search)
+            for i, nb in zip(idx, hyps):
+                out[i] = [self._transcript(h.tokens, h.score) for h in nb]
+        return out
+
+    @property
+    def _reverse(self) -> bool:
+        return self.cfg.data.reverse_source
+
+    def _transcript(self, tokens: list[int], score: float) -> Transcript:
+        return Transcript(self.processor.decode_tgt(tokens), score, tokens)
+
+    # -- streaming -----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def stream(
+        self, item: Audio, *, beam: int = 1, ctc_weight: float | None = None
+    ) -> Iterator[Partial]:
+        """The text so far after each chunk of `model.chunk_frames` frames."""
+        if self.cfg.model.encoder != "streaming" or self._reverse:
+            raise UserError(f"{self.source}: streaming needs a `model.encoder: streaming` model")
+        x = self.features(item).unsqueeze(0).to(self.device)  # (1, T, F)
+        search, C = self.search(beam, ctc_weight), self.cfg.model.chunk_frames
+        state, memory = None, []
+        for start in range(0, x.size(1), C):
+            out, state = self.model.encode_chunk(x[:, start : start + C], state)
+            memory.append(out)
+            heard = min(start + C, x.size(1))
+            yield Partial(
+                self._decode_memory(torch.cat(memory, 1), heard, search), heard * self.hop_seconds
+            )
+
+    def _decode_memory(self, memory: torch.Tensor, frames: int, search: SpeechSearch) -> str:
+        """The best transcript of listener outputs (1, T', D) of the `frames` heard so far
+        (which set the length caps, as for the whole utterance)."""
+        enc = self.model.encoder_output(memory)
+        hyps = decode_speech(_Encoded(self.model, enc), memory, torch.tensor([frames]), search)
+        return self.processor.decode_tgt(hyps[0][0].tokens)
+
+    def latency(self, items: Sequence[Audio]) -> dict:
+        """Look-ahead (seconds of audio a listener output waits for beyond its own frames:
+        the whole rest of the utterance for a full-context model, else up to a chunk) and
+        the real-time factor (decoding seconds / audio seconds, features included) over
+        `items`, decoded as `transcribe` (full context) or `stream` (streaming) does."""
+        streaming = self.cfg.model.encoder == "streaming"
+        audio = sum(len(self.features(x)) for x in items) * self.hop_seconds
+        t0 = time.perf_counter()
+        if streaming:
+            for x in items:
+                for _ in self.stream(x):
+                    pass
+        else:
+            self.transcribe(list(items), beam=1)
+        seconds = time.perf_counter() - t0
+        lookahead = (
+            self.cfg.model.chunk_frames * self.hop_seconds
+            if streaming
+            else audio / max(1, len(items))
+        )
+        return {"lookahead_s": lookahead, "rtf": seconds / audio, "audio_s": audio}
+
+
+class _Encoded:
+    """A model whose encoding is already done (a stream's listener outputs so far): its
+    `encode` returns that encoding, whatever it is given; everything else is the model."""
+
+    def __init__(self, model, enc):
+        self._model, self._enc = model, enc
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def encode(self, src, src_len):
+        return self._enc
