@@ -1,7 +1,7 @@
 """Command line: each subcommand is a thin shim over a library function.
 
 Mistakes a user can fix end as one line on stderr and exit code 2, never a traceback.
-`args.py` declares the subcommands' arguments, `commands.py` (and `study.py`) run them;
+`args.py` declares the subcommands' arguments, `commands.py` (and `study.py`, `speech.py`) run them;
 starting the CLI imports neither torch nor the library until a command needs it.
 """
 
@@ -44,7 +44,7 @@ def _handler(command: str):
     """`cmd_<command>` from the first of the command modules that has it."""
     import importlib
 
-    for name in ("commands", "study"):
+    for name in ("commands", "study", "speech"):
         module = importlib.import_module(f".{name}", __name__)
         if hasattr(module, f"cmd_{command}"):
             return getattr(module, f"cmd_{command}")

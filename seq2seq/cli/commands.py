@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import UserError
 from . import datasets
 from .args import CHINESE, SERIES
-from .speech import cmd_transcribe, is_speech_run, translate_audio  # noqa: F401
+from .speech import is_speech_run, translate_audio
 
 
 def cmd_train(args) -> int:
@@ -298,13 +298,7 @@ def cmd_data(args) -> int:
     from ..data.io import check_output_folder
 
     if args.corpus in SERIES:
-        from ..data.series_datasets import write_series
-
-        if args.pair or args.from_dir or args.script:
-            raise UserError(f"{args.corpus}: a series has no --pair, --from or --script; drop them")
-        path = write_series(args.corpus, check_output_folder(args.out or "data", "--out"))
-        print(f"  data.series.csv: {path}")
-        return 0
+        return datasets.series(args)
     if args.corpus == "aeslc":
         return datasets.aeslc(args)
     if args.corpus == "speech-synth":

@@ -1,5 +1,5 @@
-"""`seq2seq data` for the corpora with their own options: the Chinese corpora, AESLC and the
-synthesised speech corpus."""
+"""`seq2seq data` for the corpora with their own options: the Chinese corpora, AESLC, the
+series that statsmodels ships and the synthesised speech corpus."""
 
 from __future__ import annotations
 
@@ -64,4 +64,15 @@ def speech_synth(args) -> int:
             f"{info['hours']:.2f} h, {len(info['voices'])} voices)"
         )
     print(f"  recipe: {out / 'README.md'}")
+    return 0
+
+
+def series(args) -> int:
+    from ..data.io import check_output_folder
+    from ..data.series_datasets import write_series
+
+    if args.pair or args.from_dir or args.script:
+        raise UserError(f"{args.corpus}: a series has no --pair, --from or --script; drop them")
+    path = write_series(args.corpus, check_output_folder(args.out or "data", "--out"))
+    print(f"  data.series.csv: {path}")
     return 0
