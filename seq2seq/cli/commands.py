@@ -13,6 +13,7 @@ from pathlib import Path
 from ..errors import UserError
 from . import datasets
 from .args import CHINESE, SERIES
+from .output import emit, results_text
 from .speech import is_speech_run, translate_audio
 
 
@@ -70,7 +71,7 @@ def _search_opts(args) -> dict:
 
 
 def cmd_translate(args) -> int:
-    from ..data.io import check_output, check_output_folder, write_text
+    from ..data.io import check_output, check_output_folder
     from ..translator import unknown_share
 
     if args.engine == "torch" and is_speech_run(args.model):
@@ -111,21 +112,12 @@ def cmd_translate(args) -> int:
     )
     if args.attention_plots:
         write_attention_plots(translator, lines, results, Path(args.attention_plots))
-    if args.nbest:
-        text = "".join(
-            f"{i} ||| {t.text} ||| {t.score:.4f}\n" for i, nb in enumerate(results) for t in nb
-        )
-    else:
-        text = "".join(nb[0].text + "\n" for nb in results)
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(results_text(results, nbest=bool(args.nbest)), args.output)
     return 0
 
 
 def cmd_generate(args) -> int:
-    from ..data.io import check_output, write_text
+    from ..data.io import check_output
     from ..translator import Translator
 
     if args.lines < 1:
@@ -146,10 +138,7 @@ def cmd_generate(args) -> int:
         firsts, args.lines, greedy=args.greedy, sample=args.sample, **opts
     )
     text = "\n".join("".join(line + "\n" for line in t) for t in texts)
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0
 
 
@@ -258,7 +247,7 @@ def _nbest_scores(translator, nbest_path: str, src_path: str):
 
 
 def cmd_rescore(args) -> int:
-    from ..data.io import check_output, read_parallel, write_text
+    from ..data.io import check_output, read_parallel
     from ..decoding.rescore import rerank, tune_weight
     from ..evaluation import bleu
     from ..translator import Translator
@@ -287,10 +276,7 @@ def cmd_rescore(args) -> int:
     entries, scores, n = _nbest_scores(translator, args.nbest, args.src)
     best = rerank(entries, scores, weight)
     text = "".join(best.get(i, "") + "\n" for i in range(n))
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0
 
 
@@ -452,7 +438,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_forecast(args) -> int:
-    from ..data.io import check_output, write_text
+    from ..data.io import check_output
     from ..forecasting import EnsembleForecaster
 
     for option, path in (("--output", args.output), ("--plot", args.plot)):
@@ -468,10 +454,7 @@ def cmd_forecast(args) -> int:
             (series, forecaster.forecast(series, [origin], samples=args.samples, seed=args.seed))
         )
     text = forecast_csv(items)
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     if args.plot:
         from ..forecasting.plots import plot_forecasts
 

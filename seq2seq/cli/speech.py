@@ -62,8 +62,9 @@ def translate_audio(args) -> int:
 
 
 def _run(args, items, ctc_weight, nbest: int, *, stream: bool, listed: bool = False) -> int:
-    from ..data.io import check_output, write_text
+    from ..data.io import check_output
     from ..transcriber import Transcriber
+    from .output import emit, results_text
 
     if args.output:
         check_output(args.output)
@@ -83,14 +84,6 @@ def _run(args, items, ctc_weight, nbest: int, *, stream: bool, listed: bool = Fa
         if args.beam is not None and nbest > args.beam:
             raise UserError(f"--nbest {nbest} is more than --beam {args.beam}")
         results = transcriber.transcribe(items, beam=args.beam, ctc_weight=ctc_weight, nbest=nbest)
-        if nbest > 1 or listed:
-            text = "".join(
-                f"{i} ||| {t.text} ||| {t.score:.4f}\n" for i, nb in enumerate(results) for t in nb
-            )
-        else:
-            text = "".join(nb[0].text + "\n" for nb in results)
-    if args.output:
-        write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+        text = results_text(results, nbest=nbest > 1 or listed)
+    emit(text, args.output)
     return 0
