@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..data.batching import BucketSampler, inference_batches
+from ..data.batching import inference_batches
 from ..data.series import read_series
 from ..data.windows import SeriesBatch, collate_windows, series_state, split_windows
 from ..decoding.forecast import point_path
@@ -65,20 +65,9 @@ class ForecastTrainer(Trainer):
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
-    def _build_sampler(self) -> None:
-        s, train = self.cfg.data.series, self.cfg.train
-        self.sampler = BucketSampler(
-            [(s.context, s.horizon)] * len(self.train_examples),
-            batch_tokens=train.batch_tokens,
-            batch_size=train.batch_size,
-            seed=train.seed,
-            rank=self.dist.rank,
-            world_size=self.dist.world_size,
-        )
-        if len(self.sampler) == 0:
-            raise UserError(
-                f"no training batch for {self.dist.world_size} processes; use fewer processes"
-            )
+    def example_lengths(self) -> list[tuple[int, int]]:
+        s = self.cfg.data.series
+        return [(s.context, s.horizon)] * len(self.train_examples)
 
     def batch(self, indices: list[int]) -> SeriesBatch:
         return collate_windows([self.train_examples[i] for i in indices])

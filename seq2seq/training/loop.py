@@ -163,10 +163,14 @@ class Trainer:
         self.net = self.model
         distributed.shutdown(self.dist, clean=clean)
 
+    def example_lengths(self) -> list[tuple[int, int]]:
+        """(source, target) length of each training example: what the length buckets sort."""
+        return [(len(s), len(t)) for s, t in self.train_examples]
+
     def _build_sampler(self) -> None:
         train = self.cfg.train
         self.sampler = BucketSampler(
-            [(len(s), len(t)) for s, t in self.train_examples],
+            self.example_lengths(),
             batch_tokens=train.batch_tokens,
             batch_size=train.batch_size,
             seed=train.seed,
@@ -484,17 +488,3 @@ class Trainer:
             # e.g. to train more epochs) was validated already, so train on into the next
             if not every and tokens:
                 return float(loss_sum) / max(1, tokens)
-
-
-def train(
-    cfg: Config, run_dir: str | Path, *, progress: bool = True, log=_log, trainer_class=Trainer
-) -> dict:
-    """Train (or resume) a model in `run_dir`; returns a summary of the run."""
-    trainer = trainer_class(cfg, run_dir, progress=progress, log=log)
-    try:
-        summary = trainer.run()
-    except BaseException:
-        trainer.close(clean=False)
-        raise
-    trainer.close()
-    return summary

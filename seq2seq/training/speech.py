@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ..data import BucketSampler, Processor, inference_batches
+from ..data import Processor, inference_batches
 from ..data.speech import (
     collate_speech,
     load_speech_set,
@@ -79,16 +79,9 @@ class SpeechTrainer(Trainer):
         self.model.to(self.device)
         self.net = self.model
 
-    def _build_sampler(self) -> None:
-        train = self.cfg.train
-        self.sampler = BucketSampler(
-            sampler_lengths(self.train_set, self.train_targets, self.train_examples),
-            batch_tokens=train.batch_tokens,
-            batch_size=train.batch_size,
-            seed=train.seed,
-        )
-        if len(self.sampler) == 0:
-            raise UserError("no training batch; lower train.batch_tokens or batch_size")
+    def example_lengths(self) -> list[tuple[int, int]]:
+        """(frames, target tokens) of each training utterance."""
+        return sampler_lengths(self.train_set, self.train_targets, self.train_examples)
 
     def batch(self, indices: list[int]):
         """The training batch of these (sampler) indices, SpecAugmented."""
