@@ -1,5 +1,6 @@
-"""Speech features in plain torch: 80-dim log-mel filterbanks with per-utterance mean and
-variance normalisation, and SpecAugment (Park et al., 2019) as a pure function.
+"""Speech features in plain torch: 80-dim log-mel filterbanks with mean and variance
+normalisation (per utterance, or by global statistics), and SpecAugment (Park et al., 2019)
+as a pure function.
 
 Log-mel: a periodic Hann window of 25 ms (400 samples at 16 kHz) zero-padded to the next
 power of two (512), a 10 ms hop (160 samples), frames centred on t * hop (`torch.stft`,
@@ -8,7 +9,13 @@ through `n_mels` triangular filters equally spaced on the HTK mel scale
 (mel = 2595 log10(1 + f / 700)) from 0 Hz to the Nyquist frequency, not area-normalised (as
 Kaldi's fbank); then log(energy + 1e-6). No dithering, no pre-emphasis. CMVN: each mel bin
 minus its mean over the utterance, divided by its standard deviation (a bin constant over
-the utterance becomes 0). Output (T, n_mels) float32.
+the utterance becomes 0). Global CMVN (`data.speech.cmvn: global`): each bin minus a fixed
+mean, divided by a fixed standard deviation, both measured once over a training set's
+log-mel frames (`cmvn_stats`); a frame's features then depend on its own audio only, so the
+features of a prefix of a waveform are the prefix of its features: frame t (centred on
+sample t * hop) reads samples t * hop - win / 2 .. t * hop + win / 2 - 1, so with N samples
+heard the frames t with t * hop + win / 2 <= N are final (the later ones read the zero
+padding). Output (T, n_mels) float32.
 
 SpecAugment on one utterance's (T, F) features, in this order: time warp (a random point of
 the time axis moved by up to W frames, the two sides stretched linearly), then `freq_masks`
@@ -89,9 +96,47 @@ def cmvn(feats: torch.Tensor) -> torch.Tensor:
     return (feats - mean) / torch.where(std > 1e-5, std, torch.ones_like(std))
 
 
-def features(wave, sample_rate: int = 16000, *, n_mels: int = 80, window_ms=25.0, hop_ms=10.0):
-    """(N,) waveform -> (T, n_mels) normalised log-mel features, float32."""
-    return cmvn(log_mel(wave, sample_rate, n_mels=n_mels, window_ms=window_ms, hop_ms=hop_ms))
+def cmvn_stats(parts) -> dict:
+    """(T_i, F) log-mel frames of many utterances -> {"mean": [F floats], "std": [F floats]}:
+    each bin's mean and (population) standard deviation over all the frames together,
+    summed in float64. Plain lists, so a checkpoint holding them loads with weights_only."""
+    n, total, squares = 0, 0.0, 0.0
+    for p in parts:
+        d = p.double()  # (T, F)
+        n, total, squares = n + d.shape[0], total + d.sum(0), squares + d.square().sum(0)
+    if n == 0:
+        raise ValueError("cmvn_stats needs at least one frame")
+    mean = total / n  # (F,)
+    std = (squares / n - mean.square()).clamp(min=0.0).sqrt()  # (F,)
+    return {"mean": mean.float().tolist(), "std": std.float().tolist()}
+
+
+def global_cmvn(feats: torch.Tensor, stats: dict) -> torch.Tensor:
+    """(T, F) -> each bin minus the global mean over the global std (`cmvn_stats`); frame by
+    frame, so a chunk is normalised as it arrives."""
+    mean = torch.tensor(stats["mean"], dtype=torch.float32)  # (F,)
+    std = torch.tensor(stats["std"], dtype=torch.float32)  # (F,)
+    return (feats - mean) / torch.where(std > 1e-5, std, torch.ones_like(std))
+
+
+def normalise(feats: torch.Tensor, stats: dict | None = None) -> torch.Tensor:
+    """(T, F) log-mels -> per-utterance CMVN when `stats` is None, else global CMVN."""
+    return cmvn(feats) if stats is None else global_cmvn(feats, stats)
+
+
+def features(
+    wave,
+    sample_rate: int = 16000,
+    *,
+    n_mels: int = 80,
+    window_ms=25.0,
+    hop_ms=10.0,
+    stats: dict | None = None,
+):
+    """(N,) waveform -> (T, n_mels) normalised log-mel features, float32: per-utterance
+    CMVN, or global CMVN by `stats` (`cmvn_stats`) when given."""
+    x = log_mel(wave, sample_rate, n_mels=n_mels, window_ms=window_ms, hop_ms=hop_ms)
+    return normalise(x, stats)
 
 
 def _randint(low: int, high: int, gen: torch.Generator) -> int:

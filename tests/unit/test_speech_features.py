@@ -8,7 +8,9 @@ import torch
 
 from seq2seq.config import SpecAugmentConfig
 from seq2seq.data.features import (
+    cmvn_stats,
     features,
+    global_cmvn,
     hz_to_mel,
     log_mel,
     mel_filterbank,
@@ -112,3 +114,38 @@ def test_time_warp_keeps_the_ends_and_moves_the_middle():
 def test_bad_settings_name_the_key(bad):
     with pytest.raises(ValueError, match="data.speech.specaugment"):
         SpecAugmentConfig(**bad)
+
+
+# -- global CMVN ---------------------------------------------------------------------------
+
+
+def test_global_stats_are_the_mean_and_std_of_the_concatenated_frames():
+    parts = [log_mel(noisy_speechlike(s, seed=i)) for i, s in enumerate((0.4, 1.1, 0.7))]
+    stats = cmvn_stats(parts)
+    joined = torch.cat(parts).double()  # (sum T, F)
+    assert torch.allclose(torch.tensor(stats["mean"]).double(), joined.mean(0), atol=1e-5)
+    std = joined.std(0, unbiased=False)
+    assert torch.allclose(torch.tensor(stats["std"]).double(), std, rtol=1e-5, atol=1e-6)
+    assert all(isinstance(v, float) for v in stats["mean"] + stats["std"])  # plain lists
+    x = global_cmvn(torch.cat(parts), stats)
+    assert torch.allclose(x.mean(0), torch.zeros(80), atol=1e-4)
+    assert torch.allclose(x.std(0, unbiased=False), torch.ones(80), atol=1e-4)
+    assert torch.equal(features(noisy_speechlike(0.4, seed=0), stats=stats), x[: len(parts[0])])
+
+
+WIN, HOP = 400, 160  # 25 ms window and 10 ms hop at 16 kHz
+
+
+@pytest.mark.parametrize("n", [4000, 4321, 8160, 12345])
+def test_global_features_of_a_prefix_are_the_prefix_of_the_features(n):
+    """Frame t reads samples t*hop - win/2 .. t*hop + win/2 - 1, so of a prefix of n samples
+    the frames t with t*hop + win/2 <= n are final; the next frame reads zero padding."""
+    wave = noisy_speechlike(2.0)
+    stats = cmvn_stats([log_mel(wave)])
+    whole, prefix = features(wave, stats=stats), features(wave[:n], stats=stats)
+    final = (n - WIN // 2) // HOP + 1  # frames 0 .. final - 1
+    assert len(prefix) == 1 + n // HOP and final < len(prefix)
+    assert torch.equal(prefix[:final], whole[:final])
+    assert not torch.allclose(prefix[final], whole[final], atol=1e-2)  # the bound is tight
+    # per-utterance CMVN: the prefix's own statistics change every frame (the test can fail)
+    assert not torch.allclose(features(wave[:n])[:final], features(wave)[:final], atol=1e-2)
