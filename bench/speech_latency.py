@@ -46,6 +46,8 @@ def main() -> None:
                     "utterances": len(paths),
                     "audio_s": round(report["audio_s"], 1),
                     "lookahead_s": round(report["lookahead_s"], 3),
+                    "whole_utterance": report["whole_utterance"],
+                    "cmvn": t.cfg.data.speech.cmvn,
                     "rtf": round(report["rtf"], 4),
                     **asr_error_rates(hyps, refs),
                     "cpu": platform.processor() or platform.machine(),

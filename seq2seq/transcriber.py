@@ -10,9 +10,14 @@ Streaming (`model.encoder: streaming`): `stream(item)` encodes `model.chunk_fram
 at a time, carrying the listener's state, and after each chunk yields the text of
 everything heard so far (the search re-runs over the listener outputs so far; the
 encoder never re-reads audio). `latency(items)` measures the look-ahead and the real-time
-factor of either kind of model. The features' normalisation is per utterance (the data
-layer's CMVN), which a live stream would replace by running statistics: the stream here
-reads a whole file's statistics before its first chunk.
+factor of either kind of model.
+
+Normalisation (`data.speech.cmvn`): a `global` run keeps its training set's statistics in
+its processor, and the stream normalises each chunk by them as it arrives, so nothing it
+yields depends on later audio (the log-mels of a chunk's frames read at most half a
+window past its last frame). An `utterance` run (every run from before the setting)
+normalises by the whole file's statistics: its stream reads the whole file before the
+first chunk, and `latency` says so (`whole_utterance`, a look-ahead of the utterance).
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ import torch
 
 from . import checkpoints
 from .data import Processor, inference_batches
-from .data.features import features
-from .data.speech import collate_speech, file_features
+from .data.features import normalise
+from .data.speech import collate_speech, file_log_mels, wave_log_mels
 from .decoding.speech import SpeechSearch, decode_speech
 from .errors import InputTypeError, UserError
 
@@ -60,6 +65,9 @@ class Transcriber:
         self.processor = Processor.from_state(self.cfg.data, ckpt.processor)
         self.device = torch.device(device)
         self.model = checkpoints.load_model(ckpt, self.device).eval()
+        self.stats = self.processor.cmvn if self.cfg.data.speech.cmvn == "global" else None
+        if self.cfg.data.speech.cmvn == "global" and self.stats is None:
+            raise UserError(f"{ckpt.source}: a global-CMVN run without its statistics")
 
     @classmethod
     def load(cls, run: str | Path, device: str | None = None) -> Transcriber:
@@ -72,9 +80,13 @@ class Transcriber:
 
     def features(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
         """One file path or 1-D waveform -> (T, F) features, as training computed them."""
+        return normalise(self.log_mels(item, sample_rate), self.stats)  # (T, F)
+
+    def log_mels(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
+        """One file path or 1-D waveform -> (T, F) log-mels, not yet normalised."""
         sp = self.cfg.data.speech
         if isinstance(item, (str, Path)):
-            return file_features(item, sp)
+            return file_log_mels(item, sp)
         if not isinstance(item, (np.ndarray, torch.Tensor)) or item.ndim != 1:
             raise InputTypeError(
                 "transcribe takes audio file paths or 1-D waveforms (numpy or torch arrays)"
@@ -86,9 +98,7 @@ class Transcriber:
                 f"a waveform at {rate} Hz: the model reads {sp.sample_rate} Hz; resample it "
                 "or pass a file"
             )
-        return features(
-            wave, rate, n_mels=sp.n_mels, window_ms=sp.window_ms, hop_ms=sp.hop_ms
-        )  # (T, F)
+        return wave_log_mels(wave, sp)  # (T, F)
 
     def search(self, beam: int | None = None, ctc_weight: float | None = None, nbest: int = 1):
         d = self.cfg.decode
@@ -137,14 +147,19 @@ class Transcriber:
     def stream(
         self, item: Audio, *, beam: int = 1, ctc_weight: float | None = None
     ) -> Iterator[Partial]:
-        """The text so far after each chunk of `model.chunk_frames` frames."""
+        """The text so far after each chunk of `model.chunk_frames` frames. Global CMVN:
+        each chunk normalised on its own; per-utterance CMVN: by the whole file's stats."""
         if self.cfg.model.encoder != "streaming" or self._reverse:
             raise UserError(f"{self.source}: streaming needs a `model.encoder: streaming` model")
-        x = self.features(item).unsqueeze(0).to(self.device)  # (1, T, F)
+        raw = self.log_mels(item)  # (T, F)
+        x = (raw if self.stats is not None else normalise(raw)).unsqueeze(0)  # (1, T, F)
         search, C = self.search(beam, ctc_weight), self.cfg.model.chunk_frames
         state, memory = None, []
         for start in range(0, x.size(1), C):
-            out, state = self.model.encode_chunk(x[:, start : start + C], state)
+            chunk = x[:, start : start + C]  # (1, C, F)
+            if self.stats is not None:
+                chunk = normalise(chunk[0], self.stats).unsqueeze(0)  # as it arrives
+            out, state = self.model.encode_chunk(chunk.to(self.device), state)
             memory.append(out)
             heard = min(start + C, x.size(1))
             yield Partial(
@@ -160,10 +175,13 @@ class Transcriber:
 
     def latency(self, items: Sequence[Audio]) -> dict:
         """Look-ahead (seconds of audio a listener output waits for beyond its own frames:
-        the whole rest of the utterance for a full-context model, else up to a chunk) and
-        the real-time factor (decoding seconds / audio seconds, features included) over
+        the whole rest of the utterance for a full-context model or per-utterance CMVN,
+        reported as the mean utterance length with `whole_utterance` True; else a chunk
+        plus half a window, which the chunk's last frame reads past its centre) and the
+        real-time factor (decoding seconds / audio seconds, features included) over
         `items`, decoded as `transcribe` (full context) or `stream` (streaming) does."""
         streaming = self.cfg.model.encoder == "streaming"
+        whole = not streaming or self.stats is None
         audio = sum(len(self.features(x)) for x in items) * self.hop_seconds
         t0 = time.perf_counter()
         if streaming:
@@ -173,12 +191,15 @@ class Transcriber:
         else:
             self.transcribe(list(items), beam=1)
         seconds = time.perf_counter() - t0
-        lookahead = (
-            self.cfg.model.chunk_frames * self.hop_seconds
-            if streaming
-            else audio / max(1, len(items))
-        )
-        return {"lookahead_s": lookahead, "rtf": seconds / audio, "audio_s": audio}
+        chunk = self.cfg.model.chunk_frames * self.hop_seconds
+        half_window = self.cfg.data.speech.window_ms / 2000
+        lookahead = audio / max(1, len(items)) if whole else chunk + half_window
+        return {
+            "lookahead_s": lookahead,
+            "whole_utterance": whole,
+            "rtf": seconds / audio,
+            "audio_s": audio,
+        }
 
 
 class _Encoded:

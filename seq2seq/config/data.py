@@ -89,8 +89,10 @@ class SpecAugmentConfig:
 class SpeechConfig:
     """Speech: audio files and their transcripts, as a TSV manifest (audio path<TAB>transcript,
     paths relative to the manifest's folder) or a LibriSpeech folder (`*.trans.txt` beside
-    the `.flac` files). Features: log-mel filterbanks with per-utterance CMVN
-    (docs/speech.md), computed once and cached."""
+    the `.flac` files). Features: log-mel filterbanks with CMVN (docs/speech.md), computed
+    once and cached. `cmvn: utterance` normalises each utterance by its own statistics (it
+    needs the whole utterance); `global` by each mel bin's mean and std over the training
+    set's frames, kept in the run, so a stream can normalise each chunk as it arrives."""
 
     layout: Literal["tsv", "librispeech"] = "tsv"
     train: str = ""  # a manifest file (tsv) or a folder (librispeech)
@@ -103,6 +105,7 @@ class SpeechConfig:
     hop_ms: float = 10.0
     max_frames: int = 3000  # longer training utterances are dropped (3000 = 30 s)
     cache: str = ""  # folder for the feature cache; "" = `.features/` beside each manifest
+    cmvn: Literal["utterance", "global"] = "utterance"  # absent in runs from before: utterance
     specaugment: SpecAugmentConfig = field(default_factory=SpecAugmentConfig)
 
     def __post_init__(self):

@@ -34,8 +34,10 @@ class Processor:
         tgt_vocab: Vocabulary,
         *,
         copy: bool = False,
+        cmvn: dict | None = None,
     ):
         self.cfg, self.copy = cfg, copy
+        self.cmvn = cmvn  # speech with `data.speech.cmvn: global`: {"mean": [..], "std": [..]}
         self.src_tok, self.tgt_tok = src_tok, tgt_tok
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
 
@@ -70,6 +72,7 @@ class Processor:
             "src_spm": self.src_tok.state(),
             "tgt_spm": self.tgt_tok.state(),
             "copy": self.copy,
+            **({"cmvn": self.cmvn} if self.cmvn is not None else {}),
         }
 
     @classmethod
@@ -80,7 +83,8 @@ class Processor:
         tgt_tok = src_tok if shared else Tokenizer(cfg.tgt_tokenizer, state["tgt_spm"])
         src_vocab = Vocabulary(state["src_vocab"])
         tgt_vocab = src_vocab if shared else Vocabulary(state["tgt_vocab"])
-        return cls(cfg, src_tok, tgt_tok, src_vocab, tgt_vocab, copy=copy)
+        cmvn = state.get("cmvn")  # only in speech runs with global CMVN
+        return cls(cfg, src_tok, tgt_tok, src_vocab, tgt_vocab, copy=copy, cmvn=cmvn)
 
     @staticmethod
     def _cut(cfg: DataConfig, tokens: list[str]) -> list[str]:

@@ -24,6 +24,16 @@ and, per utterance, the audio's resolved path, size and modification time, so an
 recomputes. The cache is written atomically (temporary file, fsync, rename); a broken one
 is recomputed.
 
+The cache holds normalised features, as training reads them. `data.speech.cmvn: utterance`
+(the default) keeps the key and the content of caches from before the setting existed.
+`global` adds the mode to the key: the training split (loaded without `stats`) measures
+each bin's mean and std over its own log-mel frames in the same pass (`cmvn_stats`),
+normalises by them and keeps them in its cache (`cmvn`) and in `SpeechSet.cmvn`; every
+other split is loaded with those `stats`, whose digest is part of its key, so new
+training statistics recompute dev and test. (Caching raw log-mels and normalising on read
+would keep one cache for both modes, but float16 log-mels lose more than float16
+normalised features, and float32 doubles the cache.)
+
 The batch contract (`speech_batch`, `collate_speech`): `Batch.src` (B, T, F) float32
 features zero-padded, `src_len` (B,) long frame counts, `tgt_in` / `tgt_out` /
 `n_tgt_tokens` exactly as for text (targets cut by `data.tgt_tokenizer`, `speech_processor`).
@@ -50,7 +60,7 @@ from ..evaluation import normalize_transcript
 from ..vocab import BOS_ID, EOS_ID, SPECIALS, Vocabulary
 from .audio import read_audio
 from .batching import Batch, pad
-from .features import features, spec_augment
+from .features import cmvn_stats, log_mel, normalise, spec_augment
 from .io import decode_lines
 from .processor import Processor, _vocabulary
 from .tokenizers import Tokenizer
@@ -124,6 +134,7 @@ class SpeechSet:
     utterances: list[Utterance]
     feats: torch.Tensor  # (sum T, F) float16, the utterances' features one after the other
     offsets: torch.Tensor  # (N + 1,) long: utterance i is feats[offsets[i] : offsets[i + 1]]
+    cmvn: dict | None = None  # global CMVN statistics it was normalised by (`cmvn_stats`)
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -143,19 +154,25 @@ class SpeechSet:
         return len(self.feats) * hop_ms / 1000 / 3600
 
 
-def _params(cfg: SpeechConfig) -> dict:
-    return {
+def _params(cfg: SpeechConfig, stats: dict | None = None) -> dict:
+    """The feature parameters; with global CMVN, the mode and whose statistics: the split's
+    own ("measured", a training split) or the digest of the `stats` given."""
+    params = {
         "version": CACHE_VERSION,
         "sample_rate": cfg.sample_rate,
         "n_mels": cfg.n_mels,
         "window_ms": cfg.window_ms,
         "hop_ms": cfg.hop_ms,
     }
+    if cfg.cmvn != "utterance":  # absent for utterance: caches from before stay valid
+        digest = hashlib.sha256(json.dumps(stats).encode()).hexdigest()[:16] if stats else ""
+        params.update(cmvn=cfg.cmvn, stats=digest or "measured")
+    return params
 
 
-def cache_key(utts: Sequence[Utterance], cfg: SpeechConfig) -> str:
-    """Hash of the feature parameters and each audio file's path, size and mtime."""
-    h = hashlib.sha256(json.dumps(_params(cfg), sort_keys=True).encode())
+def cache_key(utts: Sequence[Utterance], cfg: SpeechConfig, stats: dict | None = None) -> str:
+    """Hash of the feature parameters (`_params`) and each audio file's path, size, mtime."""
+    h = hashlib.sha256(json.dumps(_params(cfg, stats), sort_keys=True).encode())
     for u in utts:
         try:
             st = u.audio.stat()
@@ -177,30 +194,52 @@ def cache_path(cfg: SpeechConfig, split_path: str | Path, key: str) -> Path:
     return folder / f"{stem}-{key}.pt"
 
 
-def file_features(path: str | Path, cfg: SpeechConfig) -> torch.Tensor:
-    """One audio file -> (T, n_mels) float32 features, as training computed them (the
-    input of transcription); a bad file is a one-line UserError naming it."""
-    wave = read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
-    return features(
+def wave_log_mels(wave, cfg: SpeechConfig) -> torch.Tensor:
+    """(N,) waveform at cfg.sample_rate -> (T, n_mels) float32 log-mels, not normalised."""
+    return log_mel(
         wave, cfg.sample_rate, n_mels=cfg.n_mels, window_ms=cfg.window_ms, hop_ms=cfg.hop_ms
     )  # (T, F)
 
 
-def compute_features(utts: Sequence[Utterance], cfg: SpeechConfig, *, desc: str = "features"):
-    """Every utterance read, checked and turned into features -> (feats, offsets)."""
+def file_log_mels(path: str | Path, cfg: SpeechConfig) -> torch.Tensor:
+    """One audio file -> (T, n_mels) float32 log-mels, not normalised; a bad file is a
+    one-line UserError naming it."""
+    return wave_log_mels(read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000), cfg)
+
+
+def file_features(path: str | Path, cfg: SpeechConfig, stats: dict | None = None):
+    """One audio file -> (T, n_mels) float32 features, as training computed them (the
+    input of transcription): per-utterance CMVN, or global CMVN by the run's `stats`."""
+    return normalise(file_log_mels(path, cfg), stats)  # (T, F)
+
+
+def compute_features(
+    utts: Sequence[Utterance],
+    cfg: SpeechConfig,
+    *,
+    desc: str = "features",
+    stats: dict | None = None,
+):
+    """Every utterance read, checked and turned into features -> (feats, offsets, stats).
+    With `cmvn: global` and no `stats`, the statistics are measured over these utterances'
+    log-mels in the same pass (held in float32 until then) and returned; else `stats`."""
     from tqdm import tqdm
 
+    measure = cfg.cmvn == "global" and stats is None
     parts, offsets = [], [0]
     bar = tqdm(utts, desc=desc, unit="utt", file=sys.stderr, disable=len(utts) < 50)
     for u in bar:
         try:
-            x = file_features(u.audio, cfg)  # (T, F)
+            x = file_log_mels(u.audio, cfg)  # (T, F)
         except UserError as e:
             raise UserError(f"{e} (listed at {u.where})") from None
-        parts.append(x.half())
+        parts.append(x if measure else normalise(x, stats).half())
         offsets.append(offsets[-1] + x.shape[0])
+    if measure and parts:
+        stats = cmvn_stats(parts)
+        parts = [normalise(x, stats).half() for x in parts]
     feats = torch.cat(parts) if parts else torch.zeros(0, cfg.n_mels, dtype=torch.float16)
-    return feats, torch.tensor(offsets, dtype=torch.long)
+    return feats, torch.tensor(offsets, dtype=torch.long), stats
 
 
 def _load_cache(path: Path, key: str, n: int):
@@ -217,7 +256,7 @@ def _load_cache(path: Path, key: str, n: int):
         return None
     if not isinstance(feats, torch.Tensor) or len(feats) != int(offsets[-1]):
         return None
-    return feats, offsets
+    return feats, offsets, obj.get("cmvn")
 
 
 def _save_cache(path: Path, obj: dict) -> None:
@@ -242,22 +281,39 @@ def _save_cache(path: Path, obj: dict) -> None:
         ) from None
 
 
-def load_speech_set(cfg: SpeechConfig, path: str | Path, name: str, *, cache: bool = True):
+def load_speech_set(
+    cfg: SpeechConfig,
+    path: str | Path,
+    name: str,
+    *,
+    cache: bool = True,
+    stats: dict | None = None,
+):
     """A split (manifest or LibriSpeech folder) -> SpeechSet, its features from the cache
-    when the audio and the feature parameters are unchanged, else computed and cached."""
+    when the audio and the feature parameters are unchanged, else computed and cached.
+    With `cmvn: global`: `stats` None measures the statistics on this split (the training
+    set); given, normalises by them (dev, test, a resumed run's training set)."""
+    stats = stats if cfg.cmvn == "global" else None
     utts = read_speech_split(cfg.layout, path)
-    key = cache_key(utts, cfg)
+    key = cache_key(utts, cfg, stats)
     where = cache_path(cfg, path, key)
     hit = _load_cache(where, key, len(utts)) if cache else None
+    if hit is not None and cfg.cmvn == "global" and not _stats_ok(hit[2], cfg.n_mels):
+        hit = None
     if hit is None:
-        feats, offsets = compute_features(utts, cfg, desc=f"{name} features")
+        feats, offsets, stats = compute_features(utts, cfg, desc=f"{name} features", stats=stats)
         if cache:
-            _save_cache(
-                where, {"key": key, "params": _params(cfg), "feats": feats, "offsets": offsets}
-            )
+            obj = {"key": key, "params": _params(cfg, stats), "feats": feats, "offsets": offsets}
+            _save_cache(where, {**obj, "cmvn": stats} if stats else obj)
     else:
-        feats, offsets = hit
-    return SpeechSet(name, utts, feats, offsets)
+        feats, offsets, stats = hit
+    return SpeechSet(name, utts, feats, offsets, stats)
+
+
+def _stats_ok(stats, n_mels: int) -> bool:
+    return isinstance(stats, dict) and all(
+        isinstance(stats.get(k), list) and len(stats[k]) == n_mels for k in ("mean", "std")
+    )
 
 
 def speech_splits(cfg: SpeechConfig) -> dict[str, str]:
@@ -273,13 +329,16 @@ def speech_splits(cfg: SpeechConfig) -> dict[str, str]:
     return out
 
 
-def speech_processor(cfg: DataConfig, transcripts: Sequence[str]) -> Processor:
+def speech_processor(
+    cfg: DataConfig, transcripts: Sequence[str], cmvn: dict | None = None
+) -> Processor:
     """A Processor whose target side is fitted on the transcripts (`data.tgt_tokenizer`);
-    its source side is unused by speech (a vocabulary of the special tokens only)."""
+    its source side is unused by speech (a vocabulary of the special tokens only); `cmvn`:
+    the global CMVN statistics the run keeps (`data.speech.cmvn: global`)."""
     tgt_tok = Tokenizer(cfg.tgt_tokenizer).fit(transcripts)
     tgt_vocab = _vocabulary([tgt_tok.tokenize(t) for t in transcripts], cfg.tgt_tokenizer)
     src_tok = Tokenizer(TokenizerConfig(kind="word"))
-    return Processor(cfg, src_tok, tgt_tok, Vocabulary(list(SPECIALS)), tgt_vocab)
+    return Processor(cfg, src_tok, tgt_tok, Vocabulary(list(SPECIALS)), tgt_vocab, cmvn=cmvn)
 
 
 def training_indices(

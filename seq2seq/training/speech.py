@@ -10,6 +10,11 @@ to training batches only, its draws from a generator seeded by (train.seed, step
 step counter, which `last.pt` keeps, is its whole state, so a resumed run draws the same
 masks as an uninterrupted one. Validation decodes the dev set greedily with the model's
 own CTC weight (`decoding.speech`). One process: torchrun is refused.
+
+Global CMVN (`data.speech.cmvn: global`): a fresh run measures the statistics on its
+training set and keeps them in its processor (so in every checkpoint, as plain lists); a
+run that starts from a checkpoint holding some (resume, `init_from`) normalises by those,
+train and dev alike.
 """
 
 from __future__ import annotations
@@ -47,13 +52,15 @@ class SpeechTrainer(Trainer):
             )
         if self.dist.enabled:
             raise UserError("speech training runs on one process; run it without torchrun")
-        self.train_set = load_speech_set(sp, sp.train, "train")
-        self.dev_set = load_speech_set(sp, sp.dev, "dev")
+        kept = start_state["processor"].get("cmvn") if start_state else None
+        self.train_set = load_speech_set(sp, sp.train, "train", stats=kept)
+        self.dev_set = load_speech_set(sp, sp.dev, "dev", stats=self.train_set.cmvn)
         self.processor = (
             Processor.from_state(cfg.data, start_state["processor"])
             if start_state
             else speech_processor(cfg.data, self.train_set.texts)
         )
+        self.processor.cmvn = self.train_set.cmvn  # None with per-utterance CMVN
         encode = self.processor.encode_tgt
         self.train_targets = [encode(t) for t in self.train_set.texts]
         self.dev_targets = [encode(t) for t in self.dev_set.texts]

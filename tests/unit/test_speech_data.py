@@ -3,19 +3,24 @@ tiny trees built here, the feature cache, and the batch contract speech models r
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from seq2seq.config import config_from_dict
 from seq2seq.data.audio import read_audio, write_wav
-from seq2seq.data.features import features
+from seq2seq.data.features import cmvn_stats, features, log_mel
 from seq2seq.data.speech import (
+    cache_key,
     collate_speech,
     load_speech_set,
     normalize_transcript,
     read_librispeech,
     read_manifest,
+    read_speech_split,
     sampler_lengths,
     speech_batch,
     speech_processor,
@@ -177,6 +182,44 @@ def test_the_cache_equals_recomputation_and_follows_changes(manifest, tmp_path):
     assert torch.equal(load_speech_set(cfg, manifest, "train").feats, changed.feats)
 
 
+def test_global_cmvn_measures_the_training_set_and_normalises_every_split_by_it(manifest):
+    cfg = speech_cfg(manifest, cmvn="global").data.speech
+    wavs = sorted((manifest.parent / "wav").glob("u*.wav"))
+    raw = [log_mel(read_audio(w)) for w in wavs]  # (T_i, F) each
+    train = load_speech_set(cfg, manifest, "train")
+    joined = torch.cat(raw).double()
+    assert torch.allclose(torch.tensor(train.cmvn["mean"]).double(), joined.mean(0), atol=1e-5)
+    std = joined.std(0, unbiased=False)
+    assert torch.allclose(torch.tensor(train.cmvn["std"]).double(), std, atol=1e-5)
+    direct = features(read_audio(wavs[1]), stats=train.cmvn)
+    assert torch.allclose(train.features(1), direct, atol=2e-2)  # float16 storage
+    assert not torch.allclose(train.features(1), features(read_audio(wavs[1])), atol=0.1)
+    stats = {"mean": [0.0] * 80, "std": [2.0] * 80}  # another training set's
+    dev = load_speech_set(cfg, manifest, "dev", stats=stats)
+    assert dev.cmvn == stats and torch.allclose(dev.features(0), raw[0] / 2, atol=2e-2)
+    again = load_speech_set(cfg, manifest, "train")  # from the cache, stats included
+    assert again.cmvn == train.cmvn and torch.equal(again.feats, train.feats)
+
+
+def test_the_cache_key_holds_the_cmvn_mode_and_utterance_keeps_the_old_key(manifest):
+    utts = read_speech_split("tsv", manifest)
+    utterance = speech_cfg(manifest).data.speech
+    glob = speech_cfg(manifest, cmvn="global").data.speech
+    stats = cmvn_stats([torch.zeros(3, 80)])
+    keys = {cache_key(utts, utterance), cache_key(utts, glob), cache_key(utts, glob, stats)}
+    assert len(keys) == 3
+    params = {"version": 1, "sample_rate": 16000, "n_mels": 80, "window_ms": 25.0, "hop_ms": 10.0}
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())  # the key before `cmvn`
+    for u in utts:
+        st = u.audio.stat()
+        h.update(f"{u.audio.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    assert cache_key(utts, utterance) == h.hexdigest()[:20]  # old caches stay valid
+    old = load_speech_set(utterance, manifest, "train", stats=stats)  # stats unused
+    assert old.cmvn is None and torch.allclose(
+        old.features(0), features(read_audio(manifest.parent / "wav" / "u0.wav")), atol=2e-2
+    )
+
+
 def test_the_batch_contract(manifest):
     cfg = speech_cfg(manifest, specaugment={"freq_masks": 2, "time_masks": 1, "time_width": 5})
     data = load_speech_set(cfg.data.speech, manifest, "train")
@@ -206,6 +249,8 @@ def test_config_messages():
         config_from_dict({"data": {"dataset": "speech", "speech": {"train": "a", "dev": "b"}}})
     with pytest.raises(UserError, match="data.speech.sample_rate"):
         speech_cfg("a", sample_rate=4000)
+    with pytest.raises(UserError, match="cmvn"):
+        speech_cfg("a", cmvn="running")
 
 
 def test_split_names():
