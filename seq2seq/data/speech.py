@@ -30,7 +30,9 @@ The cache holds normalised features, as training reads them. `data.speech.cmvn: 
 each bin's mean and std over its own log-mel frames in the same pass (`cmvn_stats`),
 normalises by them and keeps them in its cache (`cmvn`) and in `SpeechSet.cmvn`; every
 other split is loaded with those `stats`, whose digest is part of its key, so new
-training statistics recompute dev and test. (Caching raw log-mels and normalising on read
+training statistics recompute dev and test. A split loaded with the very statistics its own
+measuring pass cached (a resumed run's training set; a dev set that is the training
+manifest) reads that cache. (Caching raw log-mels and normalising on read
 would keep one cache for both modes, but float16 log-mels lose more than float16
 normalised features, and float32 doubles the cache.)
 
@@ -297,9 +299,7 @@ def load_speech_set(
     utts = read_speech_split(cfg.layout, path)
     key = cache_key(utts, cfg, stats)
     where = cache_path(cfg, path, key)
-    hit = _load_cache(where, key, len(utts)) if cache else None
-    if hit is not None and cfg.cmvn == "global" and not _stats_ok(hit[2], cfg.n_mels):
-        hit = None
+    hit = _cached(cfg, path, utts, stats) if cache else None
     if hit is None:
         feats, offsets, stats = compute_features(utts, cfg, desc=f"{name} features", stats=stats)
         if cache:
@@ -310,10 +310,25 @@ def load_speech_set(
     return SpeechSet(name, utts, feats, offsets, stats)
 
 
-def _stats_ok(stats, n_mels: int) -> bool:
-    return isinstance(stats, dict) and all(
-        isinstance(stats.get(k), list) and len(stats[k]) == n_mels for k in ("mean", "std")
+def _cached(cfg: SpeechConfig, path, utts: Sequence[Utterance], stats: dict | None):
+    """The cache's (feats, offsets, stats), or None; with global `stats` given, also the
+    split's own measuring pass when it measured exactly those (a resumed run's train set)."""
+    keys = [cache_key(utts, cfg, stats)]
+    if stats is not None:
+        keys.append(cache_key(utts, cfg))
+    for key in keys:
+        hit = _load_cache(cache_path(cfg, path, key), key, len(utts))
+        if hit is not None and (cfg.cmvn == "utterance" or _stats_ok(hit[2], stats, cfg.n_mels)):
+            return hit
+    return None
+
+
+def _stats_ok(found, stats: dict | None, n_mels: int) -> bool:
+    """Cached statistics of the right shape, and the ones asked for (if any)."""
+    shaped = isinstance(found, dict) and all(
+        isinstance(found.get(k), list) and len(found[k]) == n_mels for k in ("mean", "std")
     )
+    return shaped and (stats is None or found == stats)
 
 
 def speech_splits(cfg: SpeechConfig) -> dict[str, str]:

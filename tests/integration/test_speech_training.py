@@ -150,14 +150,26 @@ def test_a_stream_ends_with_the_whole_utterance_s_transcript(corpus, streaming_r
     assert report["lookahead_s"] == pytest.approx(report["audio_s"])
 
 
+def global_config(corpus, max_steps: int):
+    raw = config_to_dict(speech_config(corpus, max_steps, encoder="streaming", chunk_frames=24))
+    raw["data"]["speech"]["cmvn"] = "global"
+    return config_from_dict(raw)
+
+
 @pytest.fixture(scope="module")
 def global_run(corpus, tmp_path_factory):
     run = tmp_path_factory.mktemp("global") / "run"
-    cfg = speech_config(corpus, 3, encoder="streaming", chunk_frames=24)
-    raw = config_to_dict(cfg)
-    raw["data"]["speech"]["cmvn"] = "global"
-    train(config_from_dict(raw), run, progress=False, log=quiet)
+    train(global_config(corpus, 3), run, progress=False, log=quiet)
     return run
+
+
+def test_a_global_cmvn_run_resumes_as_uninterrupted(corpus, global_run, tmp_path):
+    run = tmp_path / "run"
+    train(global_config(corpus, 2), run, progress=False, log=quiet)
+    train(global_config(corpus, 3), run, progress=False, log=quiet)
+    a = model_params(run / "checkpoints" / "last.pt")
+    b = model_params(global_run / "checkpoints" / "last.pt")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def first_chunk_outputs(t, wave) -> tuple[torch.Tensor, str]:

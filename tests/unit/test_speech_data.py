@@ -201,6 +201,22 @@ def test_global_cmvn_measures_the_training_set_and_normalises_every_split_by_it(
     assert again.cmvn == train.cmvn and torch.equal(again.feats, train.feats)
 
 
+def test_a_split_loaded_with_its_own_measured_stats_reads_their_cache(manifest, monkeypatch):
+    import seq2seq.data.speech as speech
+
+    cfg = speech_cfg(manifest, cmvn="global").data.speech
+    train = load_speech_set(cfg, manifest, "train")
+
+    def recompute(*args, **kwargs):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(speech, "compute_features", recompute)
+    resumed = load_speech_set(cfg, manifest, "train", stats=train.cmvn)  # a resume, dev = train
+    assert resumed.cmvn == train.cmvn and torch.equal(resumed.feats, train.feats)
+    with pytest.raises(AssertionError, match="recomputed"):  # other stats: not that cache
+        load_speech_set(cfg, manifest, "dev", stats={"mean": [0.0] * 80, "std": [1.0] * 80})
+
+
 def test_the_cache_key_holds_the_cmvn_mode_and_utterance_keeps_the_old_key(manifest):
     utts = read_speech_split("tsv", manifest)
     utterance = speech_cfg(manifest).data.speech
