@@ -13,9 +13,9 @@ encoder never re-reads audio). `latency(items)` measures the look-ahead and the 
 factor of either kind of model.
 
 Normalisation (`data.speech.cmvn`): a `global` run keeps its training set's statistics in
-its processor, and the stream normalises each chunk by them as it arrives, so nothing it
-yields depends on later audio (the log-mels of a chunk's frames read at most half a
-window past its last frame). An `utterance` run (every run from before the setting)
+its processor, and the stream computes each chunk's log-mels from the samples its frames
+read (`stream_log_mels`: up to half a window past its last frame's centre) and normalises
+them by those statistics as they arrive, so nothing it yields depends on later audio. An `utterance` run (every run from before the setting)
 normalises by the whole file's statistics: its stream reads the whole file before the
 first chunk, and `latency` says so (`whole_utterance`, a look-ahead of the utterance).
 """
@@ -32,8 +32,8 @@ import torch
 
 from . import checkpoints
 from .data import Processor, inference_batches
-from .data.features import normalise
-from .data.speech import collate_speech, file_log_mels, wave_log_mels
+from .data.features import normalise, stream_log_mels
+from .data.speech import collate_speech, file_wave, wave_log_mels
 from .decoding.speech import SpeechSearch, decode_speech
 from .errors import InputTypeError, UserError
 
@@ -84,9 +84,13 @@ class Transcriber:
 
     def log_mels(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
         """One file path or 1-D waveform -> (T, F) log-mels, not yet normalised."""
+        return wave_log_mels(self.waveform(item, sample_rate), self.cfg.data.speech)
+
+    def waveform(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
+        """One file path or 1-D waveform -> (N,) float32 samples at the run's rate."""
         sp = self.cfg.data.speech
         if isinstance(item, (str, Path)):
-            return file_log_mels(item, sp)
+            return torch.as_tensor(file_wave(item, sp), dtype=torch.float32)
         if not isinstance(item, (np.ndarray, torch.Tensor)) or item.ndim != 1:
             raise InputTypeError(
                 "transcribe takes audio file paths or 1-D waveforms (numpy or torch arrays)"
@@ -98,7 +102,7 @@ class Transcriber:
                 f"a waveform at {rate} Hz: the model reads {sp.sample_rate} Hz; resample it "
                 "or pass a file"
             )
-        return wave_log_mels(wave, sp)  # (T, F)
+        return wave
 
     def search(self, beam: int | None = None, ctc_weight: float | None = None, nbest: int = 1):
         d = self.cfg.decode
@@ -151,20 +155,28 @@ class Transcriber:
         each chunk normalised on its own; per-utterance CMVN: by the whole file's stats."""
         if self.cfg.model.encoder != "streaming" or self._reverse:
             raise UserError(f"{self.source}: streaming needs a `model.encoder: streaming` model")
-        raw = self.log_mels(item)  # (T, F)
-        x = (raw if self.stats is not None else normalise(raw)).unsqueeze(0)  # (1, T, F)
-        search, C = self.search(beam, ctc_weight), self.cfg.model.chunk_frames
-        state, memory = None, []
-        for start in range(0, x.size(1), C):
-            chunk = x[:, start : start + C]  # (1, C, F)
-            if self.stats is not None:
-                chunk = normalise(chunk[0], self.stats).unsqueeze(0)  # as it arrives
-            out, state = self.model.encode_chunk(chunk.to(self.device), state)
+        search = self.search(beam, ctc_weight)
+        state, memory, heard = None, [], 0
+        for chunk in self._chunks(item):  # (C, F) each
+            out, state = self.model.encode_chunk(chunk.unsqueeze(0).to(self.device), state)
             memory.append(out)
-            heard = min(start + C, x.size(1))
+            heard += len(chunk)
             yield Partial(
                 self._decode_memory(torch.cat(memory, 1), heard, search), heard * self.hop_seconds
             )
+
+    def _chunks(self, item: Audio) -> Iterator[torch.Tensor]:
+        """The stream's (C, F) feature chunks. Global CMVN: each computed from the samples
+        its frames read and normalised by the run's statistics, as the audio arrives;
+        per-utterance CMVN: the whole file's features, cut up (not a live stream)."""
+        sp, C = self.cfg.data.speech, self.cfg.model.chunk_frames
+        if self.stats is None:
+            x = self.features(item)  # (T, F), normalised by the whole utterance
+            yield from (x[start : start + C] for start in range(0, len(x), C))
+            return
+        kw = {"n_mels": sp.n_mels, "window_ms": sp.window_ms, "hop_ms": sp.hop_ms}
+        for raw in stream_log_mels(self.waveform(item), C, sp.sample_rate, **kw):
+            yield normalise(raw, self.stats)  # (C, F)
 
     def _decode_memory(self, memory: torch.Tensor, frames: int, search: SpeechSearch) -> str:
         """The best transcript of listener outputs (1, T', D) of the `frames` heard so far

@@ -15,7 +15,7 @@ log-mel frames (`cmvn_stats`); a frame's features then depend on its own audio o
 features of a prefix of a waveform are the prefix of its features: frame t (centred on
 sample t * hop) reads samples t * hop - win / 2 .. t * hop + win / 2 - 1, so with N samples
 heard the frames t with t * hop + win / 2 <= N are final (the later ones read the zero
-padding). Output (T, n_mels) float32.
+padding), to float rounding. Output (T, n_mels) float32.
 
 SpecAugment on one utterance's (T, F) features, in this order: time warp (a random point of
 the time axis moved by up to W frames, the two sides stretched linearly), then `freq_masks`
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -69,9 +70,16 @@ def n_frames(n_samples: int, sample_rate: int = 16000, hop_ms: float = 10.0) -> 
 
 
 def log_mel(
-    wave, sample_rate: int = 16000, *, n_mels: int = 80, window_ms: float = 25.0, hop_ms=10.0
+    wave,
+    sample_rate: int = 16000,
+    *,
+    n_mels: int = 80,
+    window_ms: float = 25.0,
+    hop_ms=10.0,
+    center: bool = True,
 ) -> torch.Tensor:
-    """(N,) waveform (array or tensor) -> (T, n_mels) float32 log mel energies, T = 1 + N // hop."""
+    """(N,) waveform (array or tensor) -> (T, n_mels) float32 log mel energies, T = 1 + N // hop
+    (`center` False: frames start at sample 0 with no padding, T = 1 + (N - n_fft) // hop)."""
     x = torch.as_tensor(wave, dtype=torch.float32)
     win, hop, n_fft = frame_params(sample_rate, window_ms, hop_ms)
     spec = torch.stft(
@@ -80,13 +88,33 @@ def log_mel(
         hop_length=hop,
         win_length=win,
         window=torch.hann_window(win),
-        center=True,
+        center=center,
         pad_mode="constant",
         return_complex=True,
     )  # (K, T)
     power = spec.real.square() + spec.imag.square()  # (K, T)
     mel = power.T @ mel_filterbank(n_fft, n_mels, sample_rate)  # (T, M)
     return torch.log(mel + LOG_FLOOR)
+
+
+def stream_log_mels(
+    wave, chunk_frames: int, sample_rate: int = 16000, *, n_mels=80, window_ms=25.0, hop_ms=10.0
+) -> Iterator[torch.Tensor]:
+    """(N,) waveform -> its log-mels, `chunk_frames` frames at a time, each chunk computed
+    from the samples up to its last frame's window only (as they would arrive): frames
+    t..u-1 read samples t * hop - n_fft / 2 .. (u - 1) * hop + n_fft / 2 - 1 of the waveform
+    zero-padded as `log_mel` pads it (the taps past win / 2 from a centre are 0). Joined,
+    the chunks are `log_mel(wave)` (to float rounding: the FFT batches differ)."""
+    x = torch.as_tensor(wave, dtype=torch.float32)
+    win, hop, n_fft = frame_params(sample_rate, window_ms, hop_ms)
+    padded = torch.nn.functional.pad(x, (n_fft // 2, n_fft // 2))  # (N + n_fft,)
+    T = 1 + x.shape[0] // hop
+    for start in range(0, T, chunk_frames):
+        end = min(start + chunk_frames, T)
+        part = padded[start * hop : (end - 1) * hop + n_fft]  # what frames start..end-1 read
+        yield log_mel(
+            part, sample_rate, n_mels=n_mels, window_ms=window_ms, hop_ms=hop_ms, center=False
+        )  # (end - start, F)
 
 
 def cmvn(feats: torch.Tensor) -> torch.Tensor:

@@ -203,10 +203,15 @@ def wave_log_mels(wave, cfg: SpeechConfig) -> torch.Tensor:
     )  # (T, F)
 
 
+def file_wave(path: str | Path, cfg: SpeechConfig):
+    """One audio file -> its (N,) waveform at cfg.sample_rate, as features read it; a bad
+    file is a one-line UserError naming it."""
+    return read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
+
+
 def file_log_mels(path: str | Path, cfg: SpeechConfig) -> torch.Tensor:
-    """One audio file -> (T, n_mels) float32 log-mels, not normalised; a bad file is a
-    one-line UserError naming it."""
-    return wave_log_mels(read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000), cfg)
+    """One audio file -> (T, n_mels) float32 log-mels, not normalised."""
+    return wave_log_mels(file_wave(path, cfg), cfg)
 
 
 def file_features(path: str | Path, cfg: SpeechConfig, stats: dict | None = None):

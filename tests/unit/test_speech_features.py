@@ -16,6 +16,7 @@ from seq2seq.data.features import (
     mel_filterbank,
     mel_to_hz,
     spec_augment,
+    stream_log_mels,
     time_warp,
 )
 
@@ -145,7 +146,22 @@ def test_global_features_of_a_prefix_are_the_prefix_of_the_features(n):
     whole, prefix = features(wave, stats=stats), features(wave[:n], stats=stats)
     final = (n - WIN // 2) // HOP + 1  # frames 0 .. final - 1
     assert len(prefix) == 1 + n // HOP and final < len(prefix)
-    assert torch.equal(prefix[:final], whole[:final])
+    assert torch.allclose(prefix[:final], whole[:final], atol=1e-5, rtol=0)  # FFT rounding
     assert not torch.allclose(prefix[final], whole[final], atol=1e-2)  # the bound is tight
     # per-utterance CMVN: the prefix's own statistics change every frame (the test can fail)
     assert not torch.allclose(features(wave[:n])[:final], features(wave)[:final], atol=1e-2)
+
+
+@pytest.mark.parametrize("n", [4000, 8000, 12345])
+def test_streamed_log_mels_are_the_whole_s_and_read_no_later_audio(n):
+    wave = noisy_speechlike(2.0)[:n]
+    chunks = list(stream_log_mels(wave, 24))
+    assert [len(c) for c in chunks[:-1]] == [24] * (len(chunks) - 1)
+    # equal but for float rounding: the FFT of a batch of 24 frames may round otherwise
+    assert torch.allclose(torch.cat(chunks), log_mel(wave), atol=1e-5, rtol=0)
+    first_end = 23 * HOP + WIN // 2  # the first chunk's last frame reads samples < this
+    later = wave.copy()
+    later[first_end:] = np.random.default_rng(1).standard_normal(n - first_end)
+    assert torch.equal(next(iter(stream_log_mels(later, 24))), chunks[0])
+    later[first_end - 1] += 1.0  # a sample its window does read
+    assert not torch.equal(next(iter(stream_log_mels(later, 24))), chunks[0])
