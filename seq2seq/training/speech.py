@@ -13,8 +13,8 @@ own CTC weight (`decoding.speech`). One process: torchrun is refused.
 
 Global CMVN (`data.speech.cmvn: global`): a fresh run measures the statistics on its
 training set and keeps them in its processor (so in every checkpoint, as plain lists); a
-run that starts from a checkpoint holding some (resume, `init_from`) normalises by those,
-train and dev alike.
+run that starts from weights holding some (resume, `init_from`) normalises by those, train
+and dev alike; `vocab_from` takes no statistics (a fresh model measures its own).
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class SpeechTrainer(Trainer):
             )
         if self.dist.enabled:
             raise UserError("speech training runs on one process; run it without torchrun")
-        kept = start_state["processor"].get("cmvn") if start_state else None
+        # weights trained on normalised features keep their statistics (not vocab_from's)
+        weights = start_state is not None and "model" in start_state
+        kept = start_state["processor"].get("cmvn") if weights else None
         self.train_set = load_speech_set(sp, sp.train, "train", stats=kept)
         self.dev_set = load_speech_set(sp, sp.dev, "dev", stats=self.train_set.cmvn)
         self.processor = (
