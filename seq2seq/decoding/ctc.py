@@ -32,6 +32,7 @@ from .search import Hypothesis
 LOG_ZERO = -1e10  # a finite log 0 (as ESPnet's logzero): 0 * LOG_ZERO is 0, not nan
 
 
+@torch.no_grad()
 def ctc_greedy(log_probs: torch.Tensor, lengths: torch.Tensor) -> list[Hypothesis]:
     """Best path decoding of (B, T, V) log-probabilities; one hypothesis per row."""
     best, ids = log_probs.max(-1)  # (B, T)
