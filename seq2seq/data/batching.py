@@ -45,9 +45,15 @@ def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def collate(pairs: Sequence[tuple[list[int], list[int]]]) -> Batch:
     src, src_len = pad([s for s, _ in pairs])
-    tgt_in, _ = pad([[BOS_ID, *t] for _, t in pairs])
-    tgt_out, _ = pad([[*t, EOS_ID] for _, t in pairs])
-    return Batch(src, src_len, tgt_in, tgt_out, sum(len(t) + 1 for _, t in pairs))
+    return Batch(src, src_len, *target_tensors([t for _, t in pairs]))
+
+
+def target_tensors(tgts: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Target id lists -> the decoder's input `<s> y` (B, T), its output `y </s>` (B, T)
+    and the count of output tokens: the target side of every batch (text or speech)."""
+    tgt_in, _ = pad([[BOS_ID, *t] for t in tgts])
+    tgt_out, _ = pad([[*t, EOS_ID] for t in tgts])
+    return tgt_in, tgt_out, sum(len(t) + 1 for t in tgts)
 
 
 class BucketSampler:

@@ -59,9 +59,9 @@ import torch
 from ..config import DataConfig, SpecAugmentConfig, SpeechConfig, TokenizerConfig
 from ..errors import UserError
 from ..evaluation import normalize_transcript
-from ..vocab import BOS_ID, EOS_ID, SPECIALS, Vocabulary
+from ..vocab import SPECIALS, Vocabulary
 from .audio import read_audio
-from .batching import Batch, pad
+from .batching import Batch, target_tensors
 from .features import cmvn_stats, log_mel, normalise, spec_augment
 from .io import decode_lines
 from .processor import Processor, _vocabulary
@@ -393,9 +393,7 @@ def collate_speech(
     src = torch.zeros(len(items), int(lengths.max()), F, dtype=torch.float32)  # (B, T, F)
     for b, (x, _) in enumerate(items):
         src[b, : x.shape[0]] = x.flip(0) if reverse else x
-    tgt_in, _ = pad([[BOS_ID, *t] for _, t in items])
-    tgt_out, _ = pad([[*t, EOS_ID] for _, t in items])
-    return Batch(src, lengths, tgt_in, tgt_out, sum(len(t) + 1 for _, t in items))
+    return Batch(src, lengths, *target_tensors([t for _, t in items]))
 
 
 def speech_batch(
