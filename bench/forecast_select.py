@@ -18,6 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from machine import describe  # noqa: E402
+
 from seq2seq.data.series_datasets import write_series  # noqa: E402
 from seq2seq.experiments.forecast_select import SelectionSpec, run_selection  # noqa: E402
 from seq2seq.experiments.forecast_select.run import train_all  # noqa: E402
@@ -46,7 +48,9 @@ def main() -> int:
     if args.train_only:
         train_all(spec, data, Path(args.out), log=lambda m: print(m, file=sys.stderr))
         return 0
-    summary = run_selection(spec, data, args.out, log=lambda m: print(m, file=sys.stderr))
+    summary = run_selection(
+        spec, data, args.out, machine=describe(), log=lambda m: print(m, file=sys.stderr)
+    )
     print((Path(args.out) / "selection.md").read_text(encoding="utf-8"))
     print(summary["goals"])
     return 0

@@ -63,7 +63,9 @@ def test_the_selection_picks_on_dev_and_tests_only_the_pick(tmp_path):
         test_samples=8,
         configs=str(configs),
     )
-    summary = run_selection(spec, data, tmp_path / "out", log=quiet)
+    machine = {"when": "now", "cpu": "x", "cpu_family": "y", "flags": ["avx2"], "cpus": 2}
+    machine.update(threads=1, torch="2.13.0")
+    summary = run_selection(spec, data, tmp_path / "out", machine=machine, log=quiet)
     r = summary["results"]["sunspots"]["test"]["sine"]
     assert set(r["dev"]) == {
         f"{c} {k}" for c in ("base", "wide") for k in ("seed 1", "median of 2", "mean of 2")
@@ -71,7 +73,11 @@ def test_the_selection_picks_on_dev_and_tests_only_the_pick(tmp_path):
     assert r["pick"] == min(r["dev"], key=lambda k: r["dev"][k]["mase"])
     assert set(r["scores"]) == {"seq2seq", "naive", "seasonal naive", "ETS", "ARIMA"}
     saved = json.loads((tmp_path / "out" / "selection.json").read_text())
-    assert {"cpu", "threads", "torch", "date"} <= set(saved["machine"])
+    assert saved["machine"] == machine
+    assert (
+        "Machine: x (y; avx2), 2 CPUs, 1 torch threads"
+        in (tmp_path / "out" / "selection.md").read_text()
+    )
     assert saved["goals"]["series"] == 1 and saved["minutes"]["train"] >= 0
     assert "| sunspots: sine |" in (tmp_path / "out" / "selection.md").read_text()
 

@@ -54,8 +54,9 @@ def picks(results: dict) -> str:
 def markdown(summary: dict) -> str:
     results, g, mc = summary["results"], summary["goals"], summary["machine"]
     return (
-        f"# Forecasting, selected on dev ({mc['date']})\n\n"
-        f"Machine: {mc['cpu']}, {mc['threads']} threads, torch {mc['torch']}; "
+        f"# Forecasting, selected on dev ({mc['when']})\n\n"
+        f"Machine: {mc['cpu']} ({mc['cpu_family']}; {', '.join(mc['flags'])}), {mc['cpus']} "
+        f"CPUs, {mc['threads']} torch threads, torch {mc['torch']}; "
         f"{summary['minutes']['train']} min training (summed over the runs), "
         f"{summary['minutes']['select_and_test']} min selection and test.\n\n"
         "## Test MASE / sMAPE (best in bold), seq2seq's 80 % / 95 % coverage\n\n"

@@ -6,18 +6,12 @@ OUT/selection.json and OUT/selection.md.
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import platform
-import subprocess
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from ...config import load_config
+from ...data.series import Series
 from ...data.windows import origins
 from ...forecasting.ensemble import combine_paths
 from ...forecasting.evaluate import baseline_scores, score_samples
@@ -78,13 +72,10 @@ def choices(spec: SelectionSpec) -> list[tuple[str, str, tuple[int, ...], str]]:
     return out
 
 
-def _forecasts(members: dict, series_name: str, at: list[int], samples: int) -> dict:
-    """Each member's Paths at origins `at` of one series, keyed by (candidate, seed)."""
-    out = {}
-    for key, fc in members.items():
-        series = {s.name: s for s in fc.read(fc.cfg.data.series.csv)}[series_name]
-        out[key] = fc.forecast(series, at, samples=samples)
-    return out
+def _forecasts(members: dict, series: Series, at: list[int], samples: int) -> dict:
+    """Each member's Paths at origins `at` of one series (the dataset's, which every member
+    reads alike), keyed by (candidate, seed)."""
+    return {key: fc.forecast(series, at, samples=samples) for key, fc in members.items()}
 
 
 def _choose(paths: dict, choice) -> Paths:
@@ -105,7 +96,7 @@ def select_dataset(spec: SelectionSpec, ds: str, out: Path, log=print) -> dict:
     results = {}
     for series in first.read(cfg.csv):
         at = origins(len(series.values), cfg, series.name, cfg.csv)
-        dev_paths = _forecasts(members, series.name, at["dev"], spec.dev_samples)
+        dev_paths = _forecasts(members, series, at["dev"], spec.dev_samples)
         for d, column in enumerate(series.columns):
             y = series.values[:, d]
             dev = {}
@@ -127,7 +118,7 @@ def _test(spec, members, series, d: int, *, at: list[int], pick, log) -> dict:
     start = time.perf_counter()
     test_paths = _forecasts(
         {(pick[1], s): members[(pick[1], s)] for s in pick[2]},
-        series.name,
+        series,
         at,
         -(-spec.test_samples // len(pick[2])),
     )
@@ -144,27 +135,11 @@ def _test(spec, members, series, d: int, *, at: list[int], pick, log) -> dict:
     return {"scores": scores, "models": chosen, "seconds": seconds}
 
 
-def machine() -> dict:
-    """The machine the selection ran on, recorded with its results."""
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (ln.split(":", 1)[1].strip() for ln in lscpu.splitlines() if "Model name" in ln), ""
-        )
-    except OSError:
-        model = ""
-    return {
-        "cpu": model or platform.processor(),
-        "threads": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-    }
-
-
-def run_selection(spec: SelectionSpec, data: str | Path, out: str | Path, log=print) -> dict:
-    """Train, select on dev, test the picks; write OUT/selection.json and OUT/selection.md."""
+def run_selection(
+    spec: SelectionSpec, data: str | Path, out: str | Path, *, machine: dict, log=print
+) -> dict:
+    """Train, select on dev, test the picks; write OUT/selection.json and OUT/selection.md,
+    with `machine` (the record of `bench/machine.py`, `describe()`) in both."""
     from .report import goals, markdown
 
     data, out = Path(data), Path(out)
@@ -173,7 +148,7 @@ def run_selection(spec: SelectionSpec, data: str | Path, out: str | Path, log=pr
     trained = time.time()
     results = {ds: {"test": select_dataset(spec, ds, out, log)} for ds in spec.datasets}
     summary = {
-        "machine": machine(),
+        "machine": machine,
         "spec": {
             "datasets": list(spec.datasets),
             "candidates": {c.name: list(c.overrides) for c in spec.candidates},
