@@ -22,7 +22,6 @@ from ..data.series import read_series
 from ..data.windows import SeriesBatch, collate_windows, series_state, split_windows
 from ..decoding.forecast import point_path
 from ..errors import UserError
-from ..models import build_model
 from .loop import Trainer
 
 
@@ -53,17 +52,10 @@ class ForecastTrainer(Trainer):
         self.processor = SeriesProcessor(series_state(self.series, s))
         return {}  # nothing derived to write into the run
 
-    def _build_model(self, init: dict | None) -> None:
+    def model_sizes(self) -> tuple[int, int]:
+        """The inputs per step (targets and covariates) and the target dimensions."""
         spec = self.processor.spec
-        self.model = build_model(
-            self.cfg.model, spec["targets"] + spec["covariates"], spec["targets"]
-        ).to(self.device)
-        if init:
-            self.model.load_state_dict(init["model"])
-        self.net = self.model
-        if self.dist.enabled:
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        return spec["targets"] + spec["covariates"], spec["targets"]
 
     def example_lengths(self) -> list[tuple[int, int]]:
         s = self.cfg.data.series

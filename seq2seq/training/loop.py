@@ -146,8 +146,7 @@ class Trainer:
     def _build_model(self, init: dict | None) -> None:
         """The model (with `train.init_from`'s weights), on the device; `self.net` is what
         training calls: the model, or its DDP wrapper."""
-        p = self.processor
-        self.model = build_model(self.cfg.model, len(p.src_vocab), len(p.tgt_vocab))
+        self.model = build_model(self.cfg.model, *self.model_sizes())
         if init:
             self.model.load_state_dict(init["model"])
         self.model.to(self.device)
@@ -155,6 +154,10 @@ class Trainer:
         if self.dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+
+    def model_sizes(self) -> tuple[int, int]:
+        """What `build_model` needs besides the config: here the vocabularies' sizes."""
+        return len(self.processor.src_vocab), len(self.processor.tgt_vocab)
 
     def close(self, *, clean: bool = True) -> None:
         """Close the event files and leave the process group: drop the DDP wrapper first,

@@ -33,7 +33,6 @@ from ..data.speech import (
 from ..decoding.speech import SpeechSearch, decode_speech
 from ..errors import UserError
 from ..evaluation import score
-from ..models import build_model
 from ..models.speech import ctc_loss_sum
 from ..vocab import PAD_ID
 from .loop import Trainer
@@ -80,13 +79,9 @@ class SpeechTrainer(Trainer):
             self.log(f"{dropped:,} training utterance(s) too long dropped")
         return {}  # nothing derived to write into the run
 
-    def _build_model(self, init: dict | None) -> None:
-        vocab = len(self.processor.tgt_vocab)
-        self.model = build_model(self.cfg.model, self.cfg.data.speech.n_mels, vocab)
-        if init:
-            self.model.load_state_dict(init["model"])
-        self.model.to(self.device)
-        self.net = self.model
+    def model_sizes(self) -> tuple[int, int]:
+        """The features per frame and the target vocabulary's size."""
+        return self.cfg.data.speech.n_mels, len(self.processor.tgt_vocab)
 
     def example_lengths(self) -> list[tuple[int, int]]:
         """(frames, target tokens) of each training utterance."""
