@@ -207,9 +207,9 @@ def perplexity(total_nll: float, n_tokens: int) -> float:
 def score(
     metric: str, hyps: Sequence[str], refs: Sequence[Sequence[str]], *, tokenize: str = "13a"
 ) -> dict[str, float | str]:
-    """The named task metric (wer/per -> both; asr_wer/asr_cer -> both; bleu/chrf -> score and signature; rouge ->
-    ROUGE-1/2/L, their mean and signature); `tokenize` is BLEU's (chrF works on characters and
-    needs none)."""
+    """The named task metric (wer/per -> both; asr_wer/asr_cer -> both; bleu/chrf -> score and
+    signature; rouge -> ROUGE-1/2/L, their mean and signature); `tokenize` is BLEU's (chrF
+    works on characters and needs none)."""
     if metric not in DECODED_METRICS:
         raise ValueError(
             f"{metric!r} is not a metric of translations; use one of {DECODED_METRICS}"
