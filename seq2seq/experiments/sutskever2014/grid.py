@@ -151,9 +151,12 @@ def train_parallel(
                     )
                 bar.update(1)
     except BaseException:
-        for _, proc in running.values():  # let each run finish its step and save last.pt
+        # let each run finish its step and save last.pt: SIGTERM, which the trainer handles
+        # as Ctrl-C, and which ends a worker still starting up quietly (a SIGINT there is a
+        # KeyboardInterrupt traceback from the middle of its imports)
+        for _, proc in running.values():
             if proc.is_alive():
-                os.kill(proc.pid, signal.SIGINT)
+                os.kill(proc.pid, signal.SIGTERM)
         for _, proc in running.values():
             proc.join()
         raise
