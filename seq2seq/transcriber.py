@@ -1,10 +1,11 @@
 """A trained speech model, loaded from its run: transcribes audio files or waveforms.
 
-`Transcriber.load(RUN)` reads the checkpoint; `transcribe(items)` takes file paths, 1-D
-waveforms (numpy or torch, mono, at `sample_rate`, by default the run's) or both, computes
-features as training did (`data.speech`), batches them by length and decodes with the
-search `decoding.speech` picks for the model and CTC weight: greedy (beam 1) or beam;
-CTC greedy / prefix beam for a CTC-only model or a weight of 1; joint CTC/attention between.
+`Transcriber.load(RUN)` reads the checkpoint; `transcribe(items)` takes file paths, files'
+bytes (an upload), 1-D waveforms (numpy or torch, mono, at `sample_rate`, by default the
+run's) or a mix, computes features as training did (`data.speech`), batches them by length
+and decodes with the search `decoding.speech` picks for the model and CTC weight: greedy
+(beam 1) or beam; CTC greedy / prefix beam for a CTC-only model or a weight of 1; joint
+CTC/attention between.
 
 Streaming (`model.encoder: streaming`): `stream(item)` encodes `model.chunk_frames` frames
 at a time, carrying the listener's state, and after each chunk yields the text of
@@ -34,10 +35,10 @@ from . import checkpoints
 from .data import Processor, inference_batches
 from .data.features import normalise, stream_log_mels
 from .data.speech import collate_speech, file_wave, wave_log_mels
-from .decoding.speech import SpeechSearch, decode_speech
+from .decoding.speech import SpeechSearch, decode_speech, search_weight
 from .errors import InputTypeError, UserError
 
-Audio = str | Path | np.ndarray | torch.Tensor
+Audio = str | Path | bytes | np.ndarray | torch.Tensor
 
 
 @dataclass
@@ -79,21 +80,24 @@ class Transcriber:
         return self.cfg.data.speech.hop_ms / 1000
 
     def features(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
-        """One file path or 1-D waveform -> (T, F) features, as training computed them."""
+        """One file (path or bytes) or 1-D waveform -> (T, F) features, as training computed
+        them."""
         return normalise(self.log_mels(item, sample_rate), self.stats)  # (T, F)
 
     def log_mels(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
-        """One file path or 1-D waveform -> (T, F) log-mels, not yet normalised."""
+        """One file (path or bytes) or 1-D waveform -> (T, F) log-mels, not yet normalised."""
         return wave_log_mels(self.waveform(item, sample_rate), self.cfg.data.speech)
 
     def waveform(self, item: Audio, sample_rate: int | None = None) -> torch.Tensor:
-        """One file path or 1-D waveform -> (N,) float32 samples at the run's rate."""
+        """One file (path or bytes) or 1-D waveform -> (N,) float32 samples at the run's
+        rate; a bad file is a one-line UserError (data.audio's rules)."""
         sp = self.cfg.data.speech
-        if isinstance(item, (str, Path)):
+        if isinstance(item, (str, Path, bytes)):
             return torch.as_tensor(file_wave(item, sp), dtype=torch.float32)
         if not isinstance(item, (np.ndarray, torch.Tensor)) or item.ndim != 1:
             raise InputTypeError(
-                "transcribe takes audio file paths or 1-D waveforms (numpy or torch arrays)"
+                "transcribe takes audio file paths, files' bytes or 1-D waveforms (numpy or "
+                "torch arrays)"
             )
         wave = torch.as_tensor(item, dtype=torch.float32)
         rate = sample_rate or sp.sample_rate
@@ -103,6 +107,11 @@ class Transcriber:
                 "or pass a file"
             )
         return wave
+
+    def search_weight(self, ctc_weight: float | None = None) -> float:
+        """The CTC weight a search uses (the model's unless given), or a one-line error when
+        the model cannot use the one given (`decoding.speech.search_weight`)."""
+        return search_weight(self.model, ctc_weight)
 
     def search(self, beam: int | None = None, ctc_weight: float | None = None, nbest: int = 1):
         d = self.cfg.decode
@@ -124,14 +133,17 @@ class Transcriber:
         ctc_weight: float | None = None,
         nbest: int = 1,
         sample_rate: int | None = None,
+        batch_size: int | None = None,
     ) -> list[list[Transcript]]:
-        """The `nbest` transcripts of each item, best first, in the items' order."""
-        if isinstance(items, (str, Path, np.ndarray, torch.Tensor)):
+        """The `nbest` transcripts of each item, best first, in the items' order, searched in
+        batches of `batch_size` utterances (default: the run's decode.batch_size)."""
+        if isinstance(items, (str, Path, bytes, np.ndarray, torch.Tensor)):
             raise InputTypeError("transcribe takes a list of items; wrap one item in a list")
         feats = [self.features(x, sample_rate) for x in items]
         search = self.search(beam, ctc_weight, nbest)
         out: list[list[Transcript]] = [[] for _ in feats]
-        for idx in inference_batches([len(f) for f in feats], self.cfg.decode.batch_size):
+        size = batch_size or self.cfg.decode.batch_size
+        for idx in inference_batches([len(f) for f in feats], size):
             batch = collate_speech([(feats[i], []) for i in idx], reverse=self._reverse)
             hyps = decode_speech(self.model, batch.src.to(self.device), batch.src_len, search)
             for i, nb in zip(idx, hyps):

@@ -11,10 +11,14 @@ quality) when the file's rate differs from the one asked for. The rules, each a 
 - a sample rate below `MIN_RATE` (8 kHz, telephone speech): upsampling cannot bring back
   the missing band, so the 80 mel bands up to 8 kHz would be half empty;
 - a file shorter than one analysis window (25 ms) is "too short", as it gives no frame.
+
+A file's bytes (an upload to `seq2seq serve`) are read by the same rules; the messages name
+it `audio` and their fixes speak to the sender, not to a manifest.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -44,39 +48,55 @@ def resample(wave: np.ndarray, rate: int, target: int) -> np.ndarray:
     return soxr.resample(wave, rate, target, quality="HQ").astype(np.float32, copy=False)
 
 
-def read_audio(path: str | Path, sample_rate: int = 16000, *, min_seconds: float = 0.025):
-    """A file -> (N,) float32 in [-1, 1] at `sample_rate`; every bad file a one-line UserError."""
+def read_audio(
+    source: str | Path | bytes, sample_rate: int = 16000, *, min_seconds: float = 0.025
+) -> np.ndarray:
+    """A file (its path, or its bytes) -> (N,) float32 in [-1, 1] at `sample_rate`; every bad
+    file a one-line UserError naming it (a path, or `audio` for bytes) and the fix."""
     sf = _soundfile()
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: audio file not found; fix the path in the manifest")
+    if isinstance(source, (bytes, bytearray)):
+        name, drop, opened = "audio", "send a longer recording", io.BytesIO(source)
+        if not source:
+            raise UserError("audio: empty (0 bytes); send a WAV, FLAC or OGG file's bytes")
+    else:
+        path = Path(source)
+        name, drop, opened = str(path), "remove it from the manifest", str(path)
+        if not path.is_file():
+            raise UserError(f"{path}: audio file not found; fix the path in the manifest")
     try:
-        wave, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (N, C)
+        wave, rate = sf.read(opened, dtype="float32", always_2d=True)  # (N, C)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        # libsndfile's own words ("Format not recognised."), not its "Error opening <object>"
+        reason = getattr(e, "error_string", None) or str(e) or type(e).__name__
+        reason = reason.splitlines()[0].rstrip(".")
         raise UserError(
-            f"{path}: not readable audio ({reason}); convert it to 16-bit WAV or FLAC"
+            f"{name}: not readable audio ({reason}); convert it to 16-bit WAV or FLAC"
         ) from None
+    _check(wave, rate, name, drop, sample_rate=sample_rate, min_seconds=min_seconds)
+    return resample(wave[:, 0], rate, sample_rate)
+
+
+def _check(wave: np.ndarray, rate: int, name: str, drop: str, *, sample_rate, min_seconds):
+    """The rules of the module's docstring for samples (N, C) read from `name`."""
     if wave.shape[1] != 1:
         raise UserError(
-            f"{path}: {wave.shape[1]} channels, speech input must be mono; "
+            f"{name}: {wave.shape[1]} channels, speech input must be mono; "
             f"downmix it, e.g. sox IN.wav -c 1 OUT.wav"
         )
     if wave.shape[0] == 0:
-        raise UserError(f"{path}: no samples (zero-length audio); remove it from the manifest")
+        raise UserError(f"{name}: no samples (zero-length audio); {drop}")
     if rate < MIN_RATE:
         raise UserError(
-            f"{path}: sample rate {rate} Hz is below {MIN_RATE} Hz, too low for speech "
+            f"{name}: sample rate {rate} Hz is below {MIN_RATE} Hz, too low for speech "
             f"features; use a recording at {sample_rate} Hz"
         )
     if wave.shape[0] < min_seconds * rate:
         raise UserError(
-            f"{path}: {wave.shape[0] / rate * 1000:.1f} ms of audio, shorter than one "
-            f"{min_seconds * 1000:.0f} ms frame; remove it from the manifest"
+            f"{name}: {wave.shape[0] / rate * 1000:.1f} ms of audio, shorter than one "
+            f"{min_seconds * 1000:.0f} ms frame; {drop}"
         )
     if not np.isfinite(wave).all():
-        raise UserError(f"{path}: samples that are NaN or infinite; re-export the file")
-    return resample(wave[:, 0], rate, sample_rate)
+        raise UserError(f"{name}: samples that are NaN or infinite; re-export the file")
 
 
 def write_wav(path: str | Path, wave: np.ndarray, sample_rate: int = 16000) -> None:

@@ -203,9 +203,9 @@ def wave_log_mels(wave, cfg: SpeechConfig) -> torch.Tensor:
     )  # (T, F)
 
 
-def file_wave(path: str | Path, cfg: SpeechConfig):
-    """One audio file -> its (N,) waveform at cfg.sample_rate, as features read it; a bad
-    file is a one-line UserError naming it."""
+def file_wave(path: str | Path | bytes, cfg: SpeechConfig):
+    """One audio file (its path or its bytes) -> its (N,) waveform at cfg.sample_rate, as
+    features read it; a bad file is a one-line UserError naming it."""
     return read_audio(path, cfg.sample_rate, min_seconds=cfg.window_ms / 1000)
 
 

@@ -104,6 +104,25 @@ def test_each_bad_file_is_one_line_naming_it(tmp_path):
         assert name in msg and why in msg and "\n" not in msg, msg
 
 
+def test_a_file_s_bytes_read_as_the_file_and_fail_as_it_does(tmp_path):
+    """An upload's bytes: the same samples as the file, the same problems, named `audio`
+    and with a fix for the sender (no manifest to edit)."""
+    sf.write(str(tmp_path / "a.flac"), tone(300, 0.3, 22050), 22050)
+    assert np.array_equal(
+        read_audio((tmp_path / "a.flac").read_bytes()), read_audio(tmp_path / "a.flac")
+    )
+    for name, why in _bad_files(tmp_path).items():
+        if name == "missing.wav":
+            continue
+        with pytest.raises(UserError) as e:
+            read_audio((tmp_path / name).read_bytes())
+        msg = str(e.value)
+        assert msg.startswith("audio: ") and why in msg and "\n" not in msg, msg
+        assert "manifest" not in msg, msg
+    with pytest.raises(UserError, match=r"^audio: empty \(0 bytes\); send a WAV, FLAC or OGG"):
+        read_audio(b"")
+
+
 def test_a_bad_file_stops_loading_before_training(tmp_path):
     for name, why in _bad_files(tmp_path).items():
         if name == "missing.wav":
