@@ -89,6 +89,19 @@ class Translator:
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         check_device(device)
         ckpts = [checkpoints.read(run, which) for run in runs]
+        return cls.from_checkpoints(ckpts, device=device, precision=precision)
+
+    @classmethod
+    def from_checkpoints(
+        cls,
+        ckpts: list[checkpoints.Checkpoint],
+        *,
+        device: str | None = None,
+        precision: str = "fp32",
+    ) -> Translator:
+        """From checkpoints already read (`checkpoints.read`); several = ensemble."""
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        check_device(device)
         for other in ckpts[1:]:
             checkpoints.check_compatible(ckpts[0], other)
         models = [checkpoints.load_model(c, device) for c in ckpts]

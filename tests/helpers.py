@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -213,3 +214,73 @@ def _healthy(httpx2, url: str) -> bool:
         return httpx2.get(url + "healthz", timeout=2, trust_env=False).status_code == 200
     except httpx2.TransportError:
         return False
+
+
+# -- speech: tones for letters, a manifest and a tiny config ---------------------------------
+
+SPEECH_TEXTS = ["ab", "ba", "abc", "cab", "bca", "cc"]
+
+
+def chirps(text: str, rate: int = 16000) -> np.ndarray:
+    """A stand-in for speech: each letter a tone of its own for 0.15 s, then 0.05 s of quiet."""
+    parts = []
+    for ch in text:
+        t = np.arange(int(0.15 * rate)) / rate
+        parts += [0.4 * np.sin(2 * np.pi * (300 + 250 * (ord(ch) - 97)) * t), np.zeros(800)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def speech_corpus(root: Path) -> Path:
+    """`root` with wav/u{i}.wav (the chirps of SPEECH_TEXTS) and train.tsv listing them."""
+    from seq2seq.data.audio import write_wav  # soundfile: the speech extra
+
+    (root / "wav").mkdir()
+    for i, text in enumerate(SPEECH_TEXTS):
+        write_wav(root / "wav" / f"u{i}.wav", chirps(text))
+    rows = [f"wav/u{i}.wav\t{text}" for i, text in enumerate(SPEECH_TEXTS)]
+    (root / "train.tsv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def speech_config(corpus: Path, max_steps: int, **model) -> Config:
+    """A tiny joint CTC/attention speech model over `speech_corpus(corpus)` (train = dev)."""
+    return config_from_dict(
+        {
+            "data": {
+                "dataset": "speech",
+                "tgt_tokenizer": {"kind": "char"},
+                "reverse_source": False,
+                "speech": {
+                    "train": str(corpus / "train.tsv"),
+                    "dev": str(corpus / "train.tsv"),
+                    "n_mels": 40,
+                    "specaugment": {
+                        "freq_masks": 1,
+                        "freq_width": 8,
+                        "time_masks": 1,
+                        "time_width": 10,
+                    },
+                },
+            },
+            "model": {
+                "type": "speech",
+                "features": 40,
+                "listener_hidden": 16,
+                "speller_hidden": 16,
+                "emb_size": 8,
+                "pyramid_levels": 2,
+                "ctc_weight": 0.5,
+                **model,
+            },
+            "train": {
+                "optimizer": "adam",
+                "lr": 0.01,
+                "schedule": "constant",
+                "batch_size": 2,
+                "max_steps": max_steps,
+                "valid_every": 3,
+                "metric": "asr_cer",
+                "tensorboard": False,
+            },
+        }
+    )

@@ -1,10 +1,12 @@
 """`seq2seq serve`: an HTTP API and a web page over trained models, with dynamic batching.
 
-    app.py        the routes (FastAPI): /v1/translate, /v1/models, /healthz, /metrics, the page
+    app.py        the routes (FastAPI): /v1/translate, /v1/transcribe (an audio file's bytes,
+                  for a speech run), /v1/models, /healthz, /metrics, the page
     batcher.py    one queue and worker thread per model; concurrent requests joined into one search
     guard.py      the limits (`Limits`) and the middleware for body size and answer counts
     metrics.py    counters and histograms in Prometheus' text format
-    registry.py   the served models: `--model [NAME=]PATH`, their descriptions
+    registry.py   the served models: `--model [NAME=]PATH` (a Translator, or a Transcriber for a
+                  speech run), their descriptions
     schemas.py    request and response bodies (the OpenAPI schema)
     server.py     `run`: bind, load, serve with uvicorn, stop gracefully on SIGTERM
     static/       the web page (plain HTML, JS and CSS; nothing from a CDN)

@@ -2,8 +2,9 @@
 
 Every limit is a `seq2seq serve` option of the same name (`max_wait_ms` is `--max-wait-ms`).
 The middleware reads a request's body before the app sees it: over `max_body` bytes, declared
-or streamed, the answer is 413 and the app is never called. A body is read as JSON whatever its
-content-type says.
+or streamed, the answer is 413 and the app is never called (an uploaded audio file included).
+A translate body is read as JSON whatever its content-type says; a transcribe body is the
+audio file's bytes, whatever it says.
 """
 
 from __future__ import annotations
@@ -14,18 +15,27 @@ from dataclasses import dataclass, fields
 from ..errors import UserError
 from .metrics import Metrics
 
-PATHS = ("/", "/v1/translate", "/v1/models", "/healthz", "/metrics", "/docs", "/openapi.json")
+PATHS = (
+    "/",
+    "/v1/translate",
+    "/v1/transcribe",
+    "/v1/models",
+    "/healthz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+)
 
 
 @dataclass(frozen=True)
 class Limits:
-    max_batch: int = 64  # sentences in one batched search (1: each request alone)
+    max_batch: int = 64  # sentences (or audio files) in one batched search (1: each alone)
     max_wait_ms: float = 5.0  # how long the oldest request waits for others to join it
-    max_queue: int = 1024  # sentences waiting per model; past it: 503 with Retry-After
+    max_queue: int = 1024  # sentences (or audio files) waiting per model; past it: 503
     max_inputs: int = 64  # inputs per request (422)
     max_chars: int = 1000  # characters per input (422)
     max_beam: int = 64  # the largest beam a request may ask for (422)
-    max_body: int = 1 << 20  # bytes in a request body (413)
+    max_body: int = 1 << 20  # bytes in a request body, an audio file's too (413)
     timeout: float = 30.0  # seconds from arrival to answer (504)
 
     def __post_init__(self):
@@ -52,8 +62,8 @@ def path_label(path: str) -> str:
 
 def _as_json(scope: dict) -> dict:
     """The request with its body declared JSON: the API reads nothing else, and `curl -d`
-    declares application/x-www-form-urlencoded."""
-    if scope["method"] not in ("POST", "PUT", "PATCH"):
+    declares application/x-www-form-urlencoded. An upload (/v1/transcribe) keeps its own."""
+    if scope["method"] not in ("POST", "PUT", "PATCH") or scope["path"] == "/v1/transcribe":
         return scope
     headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
     return {**scope, "headers": [*headers, (b"content-type", b"application/json")]}

@@ -55,9 +55,10 @@ def _number(x: float) -> str:
 
 
 class Metrics:
-    """What `/metrics` shows: answers by path and status, per model the sentences translated,
-    the batch sizes (sentences and requests), the latency of translate requests, and the queue
-    length (read live from `queues`: model name -> sentences waiting)."""
+    """What `/metrics` shows: answers by path and status, per model the sentences translated
+    (for a speech model: audio files transcribed), the batch sizes (sentences and requests),
+    the latency of translate and transcribe requests, and the queue length (read live from
+    `queues`: model name -> sentences waiting)."""
 
     def __init__(self, models: list[str], max_batch: int, queues: Callable[[], dict[str, int]]):
         self._lock = threading.Lock()
@@ -98,18 +99,32 @@ class Metrics:
                 for (p, s), n in sorted(self.answers.items())
                 if s >= 400
             ]
-            out += _family("seq2seq_sentences_total", "counter", "sentences translated")
+            out += _family(
+                "seq2seq_sentences_total",
+                "counter",
+                "sentences translated (or audio files transcribed)",
+            )
             out += [
                 f'seq2seq_sentences_total{{model="{m}"}} {n}' for m, n in self.sentences.items()
             ]
-            out += _family("seq2seq_queue_sentences", "gauge", "sentences waiting for a batch")
+            out += _family(
+                "seq2seq_queue_sentences", "gauge", "sentences (or audio files) waiting for a batch"
+            )
             out += [
                 f'seq2seq_queue_sentences{{model="{m}"}} {n}' for m, n in self._queues().items()
             ]
             for name, table, what in (
-                ("seq2seq_batch_sentences", self.batch_sentences, "sentences per batched search"),
+                (
+                    "seq2seq_batch_sentences",
+                    self.batch_sentences,
+                    "sentences (or audio files) per batched search",
+                ),
                 ("seq2seq_batch_requests", self.batch_requests, "requests joined in one batch"),
-                ("seq2seq_request_seconds", self.latency, "translate requests, arrival to answer"),
+                (
+                    "seq2seq_request_seconds",
+                    self.latency,
+                    "translate and transcribe requests, arrival to answer",
+                ),
             ):
                 out += _family(name, "histogram", what)
                 for model, h in table.items():

@@ -1,9 +1,10 @@
-"""One tiny model trained to memorise 20 pairs, shared by the integration tests."""
+"""Tiny trained runs shared by the integration tests: a model that memorises 20 pairs, a
+G2P-like attention model, and a speech model trained a few steps on generated tones."""
 
 from __future__ import annotations
 
 import pytest
-from helpers import make_pairs, tiny_config, write_pairs
+from helpers import make_pairs, speech_config, speech_corpus, tiny_config, write_pairs
 
 from seq2seq.training import train
 
@@ -44,3 +45,19 @@ def g2p_attention(tmp_path_factory):
     )
     train(cfg, root / "run", progress=False, log=lambda msg: None)
     return root / "run", pairs
+
+
+SPEECH_STEPS = 7  # enough for transcripts that differ by input and are not empty
+
+
+@pytest.fixture(scope="session")
+def speech_run(tmp_path_factory):
+    """(run_dir, corpus) of a tiny joint CTC/attention speech model trained SPEECH_STEPS
+    steps on `speech_corpus` (corpus/wav/u{i}.wav: tones for SPEECH_TEXTS). Its transcripts
+    are wrong but not empty; tests compare them with the Transcriber's, not with the texts."""
+    for package in ("soundfile", "soxr", "jiwer"):
+        pytest.importorskip(package, reason="the speech extra is not installed")
+    corpus = speech_corpus(tmp_path_factory.mktemp("speech-corpus"))
+    run = tmp_path_factory.mktemp("speech") / "run"
+    train(speech_config(corpus, SPEECH_STEPS), run, progress=False, log=lambda msg: None)
+    return run, corpus

@@ -10,82 +10,23 @@ import torch
 
 from seq2seq.config import config_from_dict, config_to_dict
 from seq2seq.training import train
-from tests.helpers import model_params
+from tests.helpers import SPEECH_TEXTS as TEXTS
+from tests.helpers import chirps, model_params, speech_config, speech_corpus
 
 pytest.importorskip("soundfile", reason="the speech extra is not installed")
 pytest.importorskip("soxr", reason="the speech extra is not installed")
 pytest.importorskip("jiwer", reason="the speech extra is not installed")
 
-from seq2seq.data.audio import read_audio, write_wav  # noqa: E402
-
-TEXTS = ["ab", "ba", "abc", "cab", "bca", "cc"]
+from seq2seq.data.audio import read_audio  # noqa: E402
 
 
 def quiet(msg):
     pass
 
 
-def chirps(text: str, rate: int = 16000) -> np.ndarray:
-    """A stand-in for speech: each letter a tone of its own for 0.15 s, then 0.05 s of quiet."""
-    parts = []
-    for ch in text:
-        t = np.arange(int(0.15 * rate)) / rate
-        parts += [0.4 * np.sin(2 * np.pi * (300 + 250 * (ord(ch) - 97)) * t), np.zeros(800)]
-    return np.concatenate(parts).astype(np.float32)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("speech")
-    (root / "wav").mkdir()
-    for i, text in enumerate(TEXTS):
-        write_wav(root / "wav" / f"u{i}.wav", chirps(text))
-    rows = [f"wav/u{i}.wav\t{text}" for i, text in enumerate(TEXTS)]
-    (root / "train.tsv").write_text("\n".join(rows) + "\n")
-    return root
-
-
-def speech_config(corpus, max_steps: int, **model):
-    return config_from_dict(
-        {
-            "data": {
-                "dataset": "speech",
-                "tgt_tokenizer": {"kind": "char"},
-                "reverse_source": False,
-                "speech": {
-                    "train": str(corpus / "train.tsv"),
-                    "dev": str(corpus / "train.tsv"),
-                    "n_mels": 40,
-                    "specaugment": {
-                        "freq_masks": 1,
-                        "freq_width": 8,
-                        "time_masks": 1,
-                        "time_width": 10,
-                    },
-                },
-            },
-            "model": {
-                "type": "speech",
-                "features": 40,
-                "listener_hidden": 16,
-                "speller_hidden": 16,
-                "emb_size": 8,
-                "pyramid_levels": 2,
-                "ctc_weight": 0.5,
-                **model,
-            },
-            "train": {
-                "optimizer": "adam",
-                "lr": 0.01,
-                "schedule": "constant",
-                "batch_size": 2,
-                "max_steps": max_steps,
-                "valid_every": 3,
-                "metric": "asr_cer",
-                "tensorboard": False,
-            },
-        }
-    )
+    return speech_corpus(tmp_path_factory.mktemp("speech"))
 
 
 N = 7
