@@ -1,7 +1,9 @@
 """The web page in a real browser: headless Chromium (Debian's `chromium` and
 `chromium-driver`, driven by selenium) loads the page from a running `seq2seq serve`, types
 inputs, clicks Translate, and reads the translations, n-best lists, phonemes and alignment
-from the page. Skips, saying why, only where Chromium or its driver is not installed.
+from the page; for a speech model it uploads a WAV file, clicks Transcribe and reads the
+transcript and its score. Skips, saying why, only where Chromium or its driver is not
+installed (or, for the speech test, the speech extra).
 
 SEQ2SEQ_SCREENSHOT=docs/serve.png saves a screenshot of the page with its results.
 """
@@ -96,6 +98,54 @@ def test_the_page_translates_in_a_browser(browser, memorised, g2p_attention):
         browser.find_element(By.ID, "translate").click()
         wait.until(ec.visibility_of_element_located((By.ID, "error")))
         assert browser.find_element(By.ID, "error").text.startswith("422: decoding options")
+
+
+def test_the_page_transcribes_an_upload_in_a_browser(browser, speech_run, memorised, tmp_path):
+    from seq2seq.transcriber import Transcriber
+
+    run, corpus = speech_run
+    wav = corpus / "wav" / "u2.wav"
+    (tmp_path / "garbage.wav").write_bytes(b"RIFF but not a wave file at all")
+    with running_server("--model", f"asr={run}", "--model", f"tiny={memorised[0]}") as (_, url):
+        browser.get(url)
+        wait = WebDriverWait(browser, 30)
+        wait.until(lambda d: len(Select(d.find_element(By.ID, "model")).options) == 2)
+        Select(browser.find_element(By.ID, "model")).select_by_value("asr")
+        assert not browser.find_element(By.ID, "inputs").is_displayed()  # no text box
+        assert not browser.find_element(By.ID, "translate").is_displayed()
+        audio = browser.find_element(By.ID, "audio")
+        assert audio.get_attribute("accept") == "audio/*" and audio.is_displayed()
+        audio.send_keys(str(wav))
+        browser.find_element(By.ID, "transcribe").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results .output"))
+
+        # what the page asked for: the model's beam, n-best min(3, beam), its CTC weight
+        beam = int(browser.find_element(By.ID, "beam").get_attribute("value"))
+        nbest = int(browser.find_element(By.ID, "nbest").get_attribute("value"))
+        weight = float(browser.find_element(By.ID, "ctc").get_attribute("value"))
+        library = Transcriber.load(run, device="cpu")
+        expected = library.transcribe([wav], beam=beam, nbest=nbest, ctc_weight=weight)[0]
+        output = browser.find_element(By.CSS_SELECTOR, "#results .output").text
+        assert output == expected[0].text and output  # the tiny model says something
+        card = browser.find_element(By.CSS_SELECTOR, "#results .card")
+        assert card.find_element(By.CLASS_NAME, "input").text == "u2.wav"
+        assert f"score {expected[0].score:.3f}" in card.text
+        listed = [e.text for e in card.find_elements(By.CSS_SELECTOR, ".nbest .hyp")]
+        assert listed == [t.text for t in expected]
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+
+        # bad audio: the API's one line on the page
+        audio.send_keys(str(tmp_path / "garbage.wav"))
+        browser.find_element(By.ID, "transcribe").click()
+        wait.until(ec.visibility_of_element_located((By.ID, "error")))
+        assert browser.find_element(By.ID, "error").text.startswith(
+            "422: audio: not readable audio"
+        )
+
+        # a text model: the text box is back
+        Select(browser.find_element(By.ID, "model")).select_by_value("tiny")
+        assert browser.find_element(By.ID, "inputs").is_displayed()
+        assert not browser.find_element(By.ID, "audio").is_displayed()
 
 
 def _screenshot(browser) -> None:
