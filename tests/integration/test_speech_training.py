@@ -1,8 +1,10 @@
 """Speech end to end on a few generated wav files: `seq2seq train` on a speech config (joint
 CTC/attention loss with SpecAugment), a resumed run equals an uninterrupted one, and the
-Transcriber reads the run and transcribes file paths and arrays with every search."""
+Transcriber reads the run and transcribes file paths, files' bytes and arrays with every search."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,17 +55,20 @@ def test_resume_equals_uninterrupted(corpus, uninterrupted, tmp_path):
 # -- inference: the Transcriber and the CLI --------------------------------------------------
 
 
-def test_transcriber_reads_paths_and_arrays_with_every_search(corpus, uninterrupted):
+def test_transcriber_reads_paths_bytes_and_arrays_with_every_search(corpus, uninterrupted):
     from seq2seq.transcriber import Transcriber
 
     t = Transcriber.load(uninterrupted, device="cpu")
     paths = [str(corpus / "wav" / f"u{i}.wav") for i in range(3)]
     waves = [read_audio(p, 16000) for p in paths]  # the same samples as arrays
+    files = [Path(p).read_bytes() for p in paths]  # and as the files' bytes (an upload)
     for beam in (1, 3):
         for w in (None, 0.0, 0.5, 1.0):
             a = t.transcribe(paths, beam=beam, ctc_weight=w, nbest=min(beam, 2))
             b = t.transcribe(waves, beam=beam, ctc_weight=w, nbest=min(beam, 2))
+            c = t.transcribe(files, beam=beam, ctc_weight=w, nbest=min(beam, 2))
             assert [[x.text for x in nb] for nb in a] == [[x.text for x in nb] for nb in b]
+            assert [[x.score for x in nb] for nb in a] == [[x.score for x in nb] for nb in c]
             assert all(isinstance(nb[0].text, str) and len(nb) >= 1 for nb in a)
     one = t.transcribe(paths[:1], beam=3, ctc_weight=0.5)
     assert one[0][0].text == t.transcribe(paths, beam=3, ctc_weight=0.5)[0][0].text
