@@ -102,6 +102,14 @@ class Translator:
         """From checkpoints already read (`checkpoints.read`); several = ensemble."""
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         check_device(device)
+        other_kind = {
+            "speech": "a speech model: transcribe audio with `seq2seq transcribe --model RUN`"
+            " or seq2seq.transcriber.Transcriber",
+            "series": "a forecasting model: use `seq2seq forecast --model RUN` or "
+            "seq2seq.forecasting.Forecaster",
+        }.get(ckpts[0].config.data.dataset)
+        if other_kind:
+            raise UserError(f"{ckpts[0].source}: {other_kind}, not a translator")
         for other in ckpts[1:]:
             checkpoints.check_compatible(ckpts[0], other)
         models = [checkpoints.load_model(c, device) for c in ckpts]

@@ -218,6 +218,33 @@ def test_the_cli_transcribes_and_translate_reads_audio_paths(corpus, uninterrupt
     assert main(["transcribe", "--model", str(uninterrupted)]) == 2
 
 
+def test_text_commands_on_a_speech_run_say_what_to_use_in_one_line(
+    corpus, uninterrupted, tmp_path, capsys
+):
+    from seq2seq.cli import main
+    from seq2seq.errors import UserError
+    from seq2seq.translator import Translator
+
+    with pytest.raises(UserError, match="a speech model: transcribe audio with"):
+        Translator.load(uninterrupted)
+    (tmp_path / "s.txt").write_text("a\n")
+    (tmp_path / "t.txt").write_text("b\n")
+    code = main(
+        [
+            "score",
+            "--model",
+            str(uninterrupted),
+            "--src",
+            str(tmp_path / "s.txt"),
+            "--tgt",
+            str(tmp_path / "t.txt"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code != 0 and "seq2seq transcribe" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_speech_configs_refuse_mismatches_in_one_line(corpus, tmp_path):
     from seq2seq.errors import UserError
 
