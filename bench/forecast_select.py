@@ -22,7 +22,7 @@ from machine import describe  # noqa: E402
 
 from seq2seq.data.series_datasets import write_series  # noqa: E402
 from seq2seq.experiments.forecast_select import SelectionSpec, run_selection  # noqa: E402
-from seq2seq.experiments.forecast_select.run import train_all  # noqa: E402
+from seq2seq.experiments.forecast_select.trainings import train_all  # noqa: E402
 
 
 def main() -> int:

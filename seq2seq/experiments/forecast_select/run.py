@@ -1,7 +1,7 @@
 """Train the candidates, choose on dev, test the choice: the selection's steps.
 
-Runs go to OUT/DATASET/CANDIDATE/seedN (resumable: a finished run is kept); the results go to
-OUT/selection.json and OUT/selection.md.
+Runs go to OUT/DATASET/CANDIDATE/seedN (`trainings`: resumable, a finished run is kept); the
+results go to OUT/selection.json and OUT/selection.md.
 """
 
 from __future__ import annotations
@@ -10,53 +10,13 @@ import json
 import time
 from pathlib import Path
 
-from ...config import load_config
 from ...data.series import Series
 from ...data.windows import origins
 from ...forecasting.ensemble import combine_paths
 from ...forecasting.evaluate import baseline_scores, score_samples
 from ...forecasting.forecaster import Forecaster, Paths
-from ...training import train
 from .spec import SelectionSpec
-
-DONE = "selection-trained"  # written into a run once its training returned
-
-
-def run_dir(out: Path, dataset: str, candidate: str, seed: int) -> Path:
-    return out / dataset / candidate / f"seed{seed}"
-
-
-def train_all(spec: SelectionSpec, data: Path, out: Path, log=print) -> None:
-    """Every (dataset, candidate, seed) run, one at a time; finished runs are kept."""
-    for ds in spec.datasets:
-        for cand in spec.candidates:
-            for seed in spec.seeds:
-                run = run_dir(out, ds, cand.name, seed)
-                if (run / DONE).is_file():
-                    continue
-                overrides = [
-                    *cand.overrides,
-                    *spec.extra,
-                    f"data.series.csv={data / f'{ds}.csv'}",
-                    f"train.seed={seed}",
-                ]
-                cfg = load_config(Path(spec.configs) / f"forecast-{ds}.yaml", overrides)
-                start = time.time()
-                train(cfg, run, progress=False, log=lambda *_: None)
-                (run / DONE).write_text(f"{time.time() - start:.0f} s\n", encoding="utf-8")
-                log(f"{ds} {cand.name} seed {seed}: trained in {time.time() - start:.0f} s")
-
-
-def training_minutes(spec: SelectionSpec, out: Path) -> float:
-    """The summed training time of the spec's runs (from their markers: also the runs this
-    call kept from an earlier one)."""
-    seconds = 0.0
-    for ds in spec.datasets:
-        for cand in spec.candidates:
-            for seed in spec.seeds:
-                marker = run_dir(out, ds, cand.name, seed) / DONE
-                seconds += float(marker.read_text(encoding="utf-8").split()[0])
-    return round(seconds / 60, 1)
+from .trainings import run_dir, train_all, training_minutes
 
 
 def choices(spec: SelectionSpec) -> list[tuple[str, str, tuple[int, ...], str]]:
