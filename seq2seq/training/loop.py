@@ -64,6 +64,8 @@ class Trainer:
         splits = self._build_data(
             resume.state if resume else init or start.vocab_state(cfg, self.log)
         )
+        if not self.dev_examples:
+            start.without_dev(cfg, self.log)
         self._build_model(init)
         self._build_sampler()
         self.teacher_targets = self._distillation_targets()
@@ -346,7 +348,7 @@ class Trainer:
         if self.dev_examples:
             entry.update(self.dev_scores())
         value = entry.get(f"dev_{metric}")
-        improved = value is None or is_better(metric, value, c["best"])
+        improved = value is None or is_better(metric, value, c["best"])  # None: no dev set
         if improved:
             c["best"], c["bad_validations"] = value, 0
             best = {**self._model_state(), "metrics": entry}  # what a model needs, not a resume

@@ -241,3 +241,18 @@ def matching_checkpoint(cfg: Config, option: str, *, same_model: bool) -> tuple[
                     f"`{section}.{key}` ({theirs[section].get(key)!r}); use that value here"
                 )
     return path, state
+
+
+def without_dev(cfg: Config, log: Callable[[str], None]) -> None:
+    """A run with no dev set (e.g. `data.series.dev_origins: 0`, a refit on train + dev) has
+    nothing to choose a checkpoint or stop by: it trains its whole step budget and `best.pt`
+    is the last validation's weights. Early stopping and the plateau schedule act on dev
+    scores; they are refused here rather than left never to act."""
+    t = cfg.train
+    if t.patience or t.schedule == "plateau":
+        key = "train.patience" if t.patience else "train.schedule: plateau"
+        raise UserError(
+            f"{key} acts on dev scores, but this run has no dev set; give it a dev set, or "
+            "set train.patience=0 and a schedule that does not follow validation"
+        )
+    log("no dev set: training runs its whole budget; best.pt is the last validation's weights")

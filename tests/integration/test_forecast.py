@@ -15,8 +15,9 @@ import yaml
 from helpers import deep_update, model_params
 
 from seq2seq.cli import main
-from seq2seq.config import config_from_dict
+from seq2seq.config import config_from_dict, config_to_dict
 from seq2seq.data.windows import origins
+from seq2seq.errors import UserError
 from seq2seq.forecasting import Forecaster
 from seq2seq.training import ForecastTrainer, train
 from seq2seq.training.loop import Interrupted
@@ -163,6 +164,31 @@ def test_sigterm_saves_and_resumes_exactly(resume_csv, uninterrupted, tmp_path, 
     assert same(after, uninterrupted)
     ckpt = torch.load(run / "checkpoints" / "best.pt", weights_only=True)
     assert ckpt["processor"]["kind"] == "series" and ckpt["processor"]["targets"] == 2
+
+
+def test_without_a_dev_set_a_run_trains_its_budget_and_keeps_its_last_weights(resume_csv, tmp_path):
+    """dev_origins 0 (a refit on train + dev): nothing to choose by, so best.pt is the weights
+    at the end of the step budget; early stopping and the plateau schedule, which act on dev
+    scores, are refused before anything is written."""
+
+    def config(**train_keys):
+        raw = config_to_dict(resume_config(resume_csv, N))
+        return config_from_dict(
+            deep_update(raw, {"data": {"series": {"dev_origins": 0}}, "train": train_keys})
+        )
+
+    logs = []
+    summary = train(config(), tmp_path / "run", progress=False, log=logs.append)
+    assert summary["steps"] == N and summary["best_dev_loss"] is None
+    best, last = (
+        model_params(tmp_path / "run" / "checkpoints" / f) for f in ("best.pt", "last.pt")
+    )
+    assert same(best, last)
+    assert any(m.startswith("no dev set") for m in logs)
+    for keys, name in (({"patience": 2}, "patience"), ({"schedule": "plateau"}, "plateau")):
+        with pytest.raises(UserError, match=f"{name} acts on dev scores, but this run has no dev"):
+            train(config(**keys), tmp_path / name, progress=False, log=quiet)
+        assert not (tmp_path / name).exists()
 
 
 def test_the_cli_trains_scores_against_the_baselines_and_plots(tmp_path, capsys):

@@ -8,7 +8,12 @@ The choices scored on dev, per candidate config: its first seed alone, and the e
 all its seeds (`forecasting.ensemble`: median or mean of the point forecasts, pooled sampled
 paths). No test figure of a choice that is not picked is ever computed.
 
-    python bench/forecast_select.py --data data --out runs/forecast-select
+With `SelectionSpec(refit=True)` (`--refit`) the pick is made the same way, then its members
+are trained again on train + dev (every window before the first test origin) for the steps of
+their dev-fit runs' kept checkpoints, and these refits forecast the test (`trainings`); the
+report says which runs forecast it. Off by default, so the documented tables stay reproducible.
+
+    python bench/forecast_select.py --data data --out runs/forecast-select [--refit]
 """
 
 from .run import run_selection

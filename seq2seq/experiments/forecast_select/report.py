@@ -51,6 +51,21 @@ def picks(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tested_with(summary: dict) -> str:
+    """Which runs forecast the test: the members as chosen on dev, or their refits."""
+    refit = summary["refit"]
+    if not refit:
+        return (
+            "Test forecasts by the picks' members as chosen on dev (trained on the windows "
+            "before the first dev origin; no refit).\n\n"
+        )
+    n = sum(len(runs) for runs in refit["runs"].values())
+    return (
+        f"Test forecasts by the picks' members refitted on train + dev ({n} runs, each for the "
+        f"steps of its dev-fit run's kept checkpoint; {refit['minutes']} min training).\n\n"
+    )
+
+
 def markdown(summary: dict) -> str:
     results, g, mc = summary["results"], summary["goals"], summary["machine"]
     return (
@@ -59,7 +74,8 @@ def markdown(summary: dict) -> str:
         f"CPUs, {mc['threads']} torch threads, torch {mc['torch']}; "
         f"{summary['minutes']['train']} min training (summed over the runs), "
         f"{summary['minutes']['select_and_test']} min selection and test.\n\n"
-        "## Test MASE / sMAPE (best in bold), seq2seq's 80 % / 95 % coverage\n\n"
+        + tested_with(summary)
+        + "## Test MASE / sMAPE (best in bold), seq2seq's 80 % / 95 % coverage\n\n"
         + markdown_table(results)
         + f"\nMethods: {', '.join(METHODS)}. seq2seq beats seasonal naive on "
         f"{g['beats_seasonal_naive_mase']} of {g['series']} series and the better of ETS / "
