@@ -1,5 +1,6 @@
 """Learning curves of a run from its `metrics.jsonl` (one entry per validation): training and
-dev loss, the dev metrics, and the learning rate, against the step. `seq2seq plot RUN`."""
+dev loss, the dev metrics, and the learning rate, against the step. `seq2seq plot RUN`;
+`seq2seq plot RUN RUN ... --out P` overlays several runs."""
 
 from __future__ import annotations
 
@@ -35,17 +36,31 @@ def read_metrics(run_dir: str | Path) -> list[dict]:
 
 def plot_curves(entries: list[dict], path: str | Path, *, title: str = "") -> Path:
     """Three panels: loss per target token (train, dev), dev metrics, learning rate."""
+    return plot_runs({"": entries}, path, title=title)
+
+
+def plot_runs(runs: dict[str, list[dict]], path: str | Path, *, title: str = "") -> Path:
+    """The panels of `plot_curves` with several runs overlaid, one colour per run (named by
+    its key; train loss dashed, dev solid), to compare runs of one study at a glance."""
     plt = pyplot()
-    steps = [e["step"] for e in entries]
     fig, (loss, metric, lr) = plt.subplots(1, 3, figsize=(13, 3.8), dpi=110)
-    for key, label in (("train_loss", "train"), ("dev_loss", "dev")):
-        _line(loss, entries, steps, key, label)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    names = sorted(
+        {k for es in runs.values() for e in es for k in e if k.startswith("dev_")}
+        - set(NOT_METRICS)
+    )
+    styles = ("-", "--", ":", "-.")
+    for i, (run, entries) in enumerate(runs.items()):
+        c = {"color": colours[i % len(colours)]} if len(runs) > 1 else {}
+        name = f"{run}: " if run else ""
+        _line(loss, entries, "train_loss", f"{name}train", linestyle="--", **c)
+        _line(loss, entries, "dev_loss", f"{name}dev", **c)
+        for j, key in enumerate(names):
+            style = styles[j % len(styles)] if c else "-"
+            _line(metric, entries, key, name + key[len("dev_") :], linestyle=style, **c)
+        _line(lr, entries, "lr", f"{name}lr", **c)
     loss.set_title("loss per target token")
-    names = sorted({k for e in entries for k in e if k.startswith("dev_")} - set(NOT_METRICS))
-    for key in names:
-        _line(metric, entries, steps, key, key[len("dev_") :])
     metric.set_title("dev metric" + ("" if names else ": none (no dev set)"))
-    _line(lr, entries, steps, "lr", "lr")
     lr.set_title("learning rate")
     for ax in (loss, metric, lr):
         ax.set_xlabel("step")
@@ -59,7 +74,7 @@ def plot_curves(entries: list[dict], path: str | Path, *, title: str = "") -> Pa
     return Path(path)
 
 
-def _line(ax, entries: list[dict], steps: list[int], key: str, label: str) -> None:
-    points = [(s, e[key]) for s, e in zip(steps, entries) if isinstance(e.get(key), int | float)]
+def _line(ax, entries: list[dict], key: str, label: str, **style) -> None:
+    points = [(e["step"], e[key]) for e in entries if isinstance(e.get(key), int | float)]
     if points:
-        ax.plot(*zip(*points), marker="o", markersize=3, label=label)
+        ax.plot(*zip(*points), marker="o", markersize=3, label=label, **style)

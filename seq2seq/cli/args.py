@@ -404,9 +404,11 @@ def _add_distill(sub) -> None:
 
 
 def _add_plot(sub) -> None:
-    pl = sub.add_parser("plot", help="learning curves of a run (from RUN/metrics.jsonl) as a PNG")
-    pl.add_argument("run", help="a run directory of `seq2seq train`")
-    pl.add_argument("--out", help="PNG file (default: RUN/curves.png)")
+    pl = sub.add_parser(
+        "plot", help="learning curves of a run (from RUN/metrics.jsonl) as a PNG; several overlaid"
+    )
+    pl.add_argument("run", nargs="+", help="run directories of `seq2seq train`")
+    pl.add_argument("--out", help="PNG file (default: RUN/curves.png; several runs: required)")
     pl.set_defaults(command="plot")
 
 

@@ -398,13 +398,28 @@ def cmd_distill(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from ..analysis.curves import plot_curves, read_metrics
+    from ..analysis.curves import plot_curves, plot_runs, read_metrics
     from ..data.io import check_output
 
-    entries = read_metrics(args.run)
-    out = check_output(args.out or Path(args.run) / "curves.png", "--out")
-    print(f"wrote {plot_curves(entries, out, title=str(args.run))}")
+    if len(set(args.run)) < len(args.run):
+        raise UserError("seq2seq plot: a run is given twice; give each run once")
+    runs = {str(r): read_metrics(r) for r in args.run}
+    if len(runs) == 1:
+        out = check_output(args.out or Path(args.run[0]) / "curves.png", "--out")
+        print(f"wrote {plot_curves(runs[args.run[0]], out, title=args.run[0])}")
+        return 0
+    if not args.out:
+        raise UserError(f"seq2seq plot: {len(runs)} runs overlaid need --out FILE.png")
+    names = _short_names(list(runs))
+    out = check_output(args.out, "--out")
+    print(f"wrote {plot_runs(dict(zip(names, runs.values())), out)}")
     return 0
+
+
+def _short_names(paths: list[str]) -> list[str]:
+    """Each run's folder name, or its whole path where two folder names are the same."""
+    names = [Path(p).name or p for p in paths]
+    return names if len(set(names)) == len(names) else paths
 
 
 def cmd_demo(args) -> int:

@@ -91,3 +91,35 @@ def test_plot_of_a_folder_without_metrics_is_one_line(tmp_path, capsys):
         f"error: {tmp_path}: no metrics.jsonl; pass a run directory of `seq2seq train` that "
         "has validated at least once"
     ]
+
+
+def test_plot_overlays_several_runs_each_named_in_every_panel(memorised, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib", reason="the `plot` extra (matplotlib) is not installed")
+    from matplotlib.figure import Figure
+
+    run_dir, _, _ = memorised
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "metrics.jsonl").write_text((run_dir / "metrics.jsonl").read_text())
+    drawn = []
+    savefig = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda fig, *a, **k: (drawn.append(fig), savefig(fig, *a, **k))
+    )
+    out = tmp_path / "both.png"
+    assert main(["plot", str(run_dir), str(other), "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    loss, metric, lr = drawn[0].axes
+    for ax in (loss, metric, lr):
+        labels = [line.get_label() for line in ax.get_lines()]
+        for name in (run_dir.name, "other"):
+            assert any(label.startswith(f"{name}: ") for label in labels), (ax.get_title(), labels)
+    assert len(loss.get_lines()) == 4  # train and dev of each run
+
+
+def test_plot_of_several_runs_without_out_is_one_line(memorised, tmp_path, capsys):
+    run_dir, _, _ = memorised
+    assert main(["plot", str(run_dir), str(tmp_path)]) == 2  # the second has no metrics
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["plot", str(run_dir), str(run_dir)]) == 2
+    assert "given twice" in capsys.readouterr().err
