@@ -614,6 +614,9 @@ def test_ctrl_c_stops_decoding_promptly(world, tmp_path):
         [sys.executable, "-m", "seq2seq", "translate", "--model", world["run"], "-i", str(big)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # A terminal's Ctrl-C: SIGINT at its default in the child, even when this test runs
+        # under a parent that ignores it (a `cmd &` in a script), which Python would honour.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     line = proc.stderr.readline().decode()  # "decoding in ...": the model is loaded
     assert line.startswith("decoding in"), line
