@@ -10,7 +10,8 @@ teacher (or an ensemble of teachers) outputs, not on the references.
    references; the student config's data section is pointed at them;
 3. the student trains in OUT as `seq2seq train` would (resumable);
 4. teachers and student are decoded on the test split (else dev) with the same settings:
-   the task metric, parameters and sentences/s of each, in OUT/distill/report.json.
+   the task metric and sentences/s of each at the beam and greedily, and their parameters,
+   in OUT/distill/report.json.
 
 Token-level distillation (the teachers' distributions as soft targets) is
 `train.distill_from` in `training/distill.py`; the two combine.
@@ -140,20 +141,20 @@ def write_data(folder: Path, sources, outputs, splits: dict, mix_references: boo
 
 
 def measure(translator: Translator, pairs, metric: str, beam: int) -> dict:
-    """Task metric, parameters and decoding speed (beam search of width `beam`) on `pairs`."""
+    """Task metric, parameters and decoding speed on `pairs`, with beam search of width
+    `beam` and greedily (Kim & Rush: a distilled student loses little without the beam)."""
     model = translator.model
     members = getattr(model, "members", (model,))
-    sources, _ = references(pairs)
-    start = time.perf_counter()
-    scores, _ = translator.evaluate(pairs, metric, beam=beam)
-    seconds = time.perf_counter() - start
-    return {
-        metric: scores[metric],
-        "parameters": sum(count_parameters(m) for m in members),
-        "models": len(members),
-        "sentences": len(sources),
-        "sent_per_s": round(len(sources) / seconds, 1),
-    }
+    n = len(references(pairs)[0])
+    report = {"parameters": sum(count_parameters(m) for m in members), "models": len(members)}
+    for k, suffix in ((beam, ""), (1, "_greedy")):
+        start = time.perf_counter()
+        scores, _ = translator.evaluate(pairs, metric, beam=k)
+        seconds = time.perf_counter() - start
+        report.update(
+            {metric + suffix: scores[metric], "sent_per_s" + suffix: round(n / seconds, 1)}
+        )
+    return {**report, "sentences": n}
 
 
 def distill(

@@ -126,7 +126,10 @@ def test_distill_end_to_end(memorised, tmp_path, capsys):
     for who, t in (("teacher", teacher), ("student", student)):
         assert report[who]["parameters"] == count_parameters(t.model)
         assert report[who]["wer"] == pytest.approx(t.evaluate(pairs, "wer", beam=3)[0]["wer"])
-        assert report[who]["sent_per_s"] > 0
+        assert report[who]["wer_greedy"] == pytest.approx(
+            t.evaluate(pairs, "wer", beam=1)[0]["wer"]
+        )
+        assert report[who]["sent_per_s"] > 0 and report[who]["sent_per_s_greedy"] > 0
     assert report["student"]["parameters"] < report["teacher"]["parameters"]
     assert report["teacher"]["wer"] == 0.0  # it memorised the pairs, so its outputs are theirs
     assert labels == [t for _, t in pairs]
