@@ -68,7 +68,10 @@ def read_tsv(path: str | Path) -> list[tuple[str, str]]:
 
 
 def write_tsv(path: str | Path, pairs: list[tuple[str, str]]) -> None:
-    Path(path).write_text("".join(f"{s}\t{t}\n" for s, t in pairs), encoding="utf-8")
+    """`source<TAB>target` per line, as `read_tsv` reads it back. TSV has no escape, so a tab
+    inside a sentence (Multi30k's training German has one) is written as a space."""
+    rows = (f"{s.replace(chr(9), ' ')}\t{t.replace(chr(9), ' ')}\n" for s, t in pairs)
+    Path(path).write_text("".join(rows), encoding="utf-8")
 
 
 def _nonempty(pairs: list[tuple[str, str]], name: str) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 
 from seq2seq import Translator
 from seq2seq.cli import main
-from seq2seq.data.io import read_lines, read_parallel, read_tsv
+from seq2seq.data.io import read_lines, read_parallel, read_tsv, write_tsv
 from seq2seq.errors import UserError
 
 
@@ -54,6 +54,18 @@ def test_parallel_files_of_different_lengths(tmp_path):
     assert str(src) in msg and str(tgt) in msg and "3" in msg and "2" in msg
     tgt.write_text("x\ny\nz\n", encoding="utf-8")
     assert read_parallel(src, tgt) == [("a", "x"), ("b", "y"), ("c", "z")]
+
+
+def test_a_tab_inside_a_sentence_survives_a_tsv_round_trip(tmp_path):
+    """Multi30k's German has a tab inside one sentence: the run's (or the distilled) TSV
+    must read back, the tab as a space, every other pair unchanged."""
+    pairs = [("a b", "x"), ('"in einer \tWasserfontäne."', "in a\tfountain"), ("c", "z")]
+    write_tsv(tmp_path / "p.tsv", pairs)
+    assert read_tsv(tmp_path / "p.tsv") == [
+        ("a b", "x"),
+        ('"in einer  Wasserfontäne."', "in a fountain"),
+        ("c", "z"),
+    ]
 
 
 def test_empty_corpus(tmp_path):
